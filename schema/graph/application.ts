@@ -1,0 +1,65 @@
+import { parseSpec } from '../spec.ts'
+import { builder } from './builder.ts'
+import { badInput } from './errors.ts'
+import { RolloutStatusEnum } from './enums.ts'
+import { pageArgs, toConnection } from './pagination.ts'
+import { ApplicationRef, RolloutRef } from './refs.ts'
+
+export { ApplicationRef }
+
+builder.node(ApplicationRef, {
+  description: 'An application Sentra rolls out: its spec and its stable version.',
+  id: { resolve: (app) => app.id },
+  loadMany: (ids, ctx) => Promise.all(ids.map((id) => ctx.loaders.application.load(id))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    spec: t.field({ type: 'JSON', description: 'The validated spec, with defaults filled in.', resolve: (app) => app.spec }),
+    stableVersion: t.exposeString('stableVersion', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    rollouts: t.connection({
+      type: RolloutRef,
+      args: { status: t.arg({ type: [RolloutStatusEnum], required: false }) },
+      resolve: async (app, args, ctx) => {
+        const { first, after } = pageArgs(args)
+        return toConnection(await ctx.store.rollouts.list({ first, after, application: app.name, statuses: args.status ?? null }))
+      },
+    }),
+  }),
+})
+
+builder.queryFields((t) => ({
+  applications: t.connection({
+    type: ApplicationRef,
+    resolve: async (_root, args, ctx) => {
+      const { first, after } = pageArgs(args)
+      return toConnection(await ctx.store.applications.list({ first, after }))
+    },
+  }),
+  application: t.field({
+    type: ApplicationRef,
+    nullable: true,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => (args.name.length > 63 ? null : ctx.store.applications.byName(args.name)),
+  }),
+}))
+
+builder.mutationFields((t) => ({
+  applyApplication: t.field({
+    type: ApplicationRef,
+    description: 'Creates or updates an application from its spec (the document `sentra apply -f` sends).',
+    authScopes: { admin: true },
+    args: { spec: t.arg({ type: 'JSON', required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const parsed = parseSpec(args.spec)
+      if (!parsed.ok) {
+        const [first] = parsed.issues
+        const summary = parsed.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+        throw badInput(`invalid spec: ${summary}`, first?.path ?? '', parsed.issues)
+      }
+      const app = await ctx.store.applications.upsert(parsed.spec.name, parsed.spec)
+      await ctx.bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
+      return app
+    },
+  }),
+}))

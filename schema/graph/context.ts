@@ -1,0 +1,31 @@
+import type { Bus } from '../events/bus.ts'
+import type { TokenScope } from '../store/models.ts'
+import type { Store } from '../store/index.ts'
+import { createLoaders, type Loaders } from './loaders.ts'
+
+/** Who is calling: the API token's name and scope. */
+export interface Actor {
+  readonly tokenId: string
+  readonly name: string
+  readonly scope: TokenScope
+}
+
+/** What every resolver sees. Built per HTTP request, and per graphql-ws operation. */
+export interface GraphContext {
+  readonly store: Store
+  readonly bus: Bus
+  readonly actor: Actor | null
+  /** Per-operation dataloaders; subscriptions replace them on each event (stale rows otherwise). */
+  loaders: Loaders
+}
+
+export function createContext(store: Store, bus: Bus, actor: Actor | null): GraphContext {
+  return { store, bus, actor, loaders: createLoaders(store) }
+}
+
+const RANK: Record<TokenScope, number> = { read: 1, operate: 2, admin: 3 }
+
+/** read < operate < admin: a scope grants everything below it. */
+export function hasScope(actor: Actor | null, needed: TokenScope): boolean {
+  return actor !== null && RANK[actor.scope] >= RANK[needed]
+}

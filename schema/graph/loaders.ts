@@ -1,0 +1,60 @@
+import DataLoader from 'dataloader'
+import type { Store } from '../store/index.ts'
+import type {
+  Application,
+  Decision,
+  GateResult,
+  LinkedTrace,
+  OperatorCommand,
+  Rollout,
+  RolloutStep,
+  TelemetryWindow,
+} from '../store/models.ts'
+
+/**
+ * Dataloaders for everything a rollout list fans out to. Each loader turns the N parent
+ * ids of one GraphQL execution tick into one SQL query. Loaders that take a `last`
+ * argument are kept per value of it, so `decisions(last: 1)` and `decisions` batch
+ * separately but each still costs one query.
+ */
+export interface Loaders {
+  application: DataLoader<string, Application | null>
+  rollout: DataLoader<string, Rollout | null>
+  steps: DataLoader<string, RolloutStep[]>
+  lastDecision: DataLoader<string, Decision | null>
+  commands: DataLoader<string, OperatorCommand[]>
+  decisions(last: number | null): DataLoader<string, Decision[]>
+  gateResults(last: number | null): DataLoader<string, GateResult[]>
+  windows(last: number | null): DataLoader<string, TelemetryWindow[]>
+  traces(last: number | null): DataLoader<string, LinkedTrace[]>
+}
+
+function keyed<T>(make: (last: number | null) => DataLoader<string, T>): (last: number | null) => DataLoader<string, T> {
+  const byLast = new Map<number | null, DataLoader<string, T>>()
+  return (last) => {
+    let loader = byLast.get(last)
+    if (!loader) {
+      loader = make(last)
+      byLast.set(last, loader)
+    }
+    return loader
+  }
+}
+
+function limit(last: number | null): { last?: number } {
+  return last === null ? {} : { last }
+}
+
+export function createLoaders(store: Store): Loaders {
+  return {
+    application: new DataLoader((ids) => store.applications.byIds(ids)),
+    rollout: new DataLoader((ids) => store.rollouts.byIds(ids)),
+    steps: new DataLoader((ids) => store.rollouts.stepsFor(ids)),
+    lastDecision: new DataLoader((ids) => store.decisions.lastFor(ids)),
+    commands: new DataLoader((ids) => store.commands.for(ids)),
+    decisions: keyed((last) => new DataLoader((ids) => store.decisions.for(ids, limit(last)))),
+    gateResults: keyed((last) => new DataLoader((ids) => store.evidence.gateResultsFor(ids, limit(last)))),
+    windows: keyed((last) => new DataLoader((ids) => store.evidence.windowsFor(ids, limit(last)))),
+    traces: keyed((last) => new DataLoader((ids) => store.evidence.tracesFor(ids, limit(last)))),
+  }
+}

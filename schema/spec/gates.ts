@@ -1,0 +1,131 @@
+/** Gates (a built-in signal, or a provider query) and the judges that decide them. */
+import * as z from 'zod'
+import {
+  PERCENT,
+  byKind,
+  dnsName,
+  enumOf,
+  field,
+  ifArray,
+  ifObject,
+  inconclusiveLimit,
+  judgeNumber,
+  numberOrPercent,
+  obj,
+  report,
+} from './fields.ts'
+import { MAX_GATES, MAX_QUERY_BYTES, PROVIDERS } from './limits.ts'
+import { QUERY_TEMPLATES, templateProblem } from './rules.ts'
+import { BUILTIN_SIGNALS, BUILTIN_SIGNAL_NAMES, isBuiltinSignal, signalRangeMessage } from './signals.ts'
+
+/** Signals measured as fractions, where a threshold may also be written as a percentage ("2%"). */
+const FRACTION_SIGNALS = BUILTIN_SIGNAL_NAMES.filter((name) => BUILTIN_SIGNALS[name].unit === 'fraction')
+const forKind = (kind: string): string => `is used with kind: ${kind}`
+
+const JUDGE_KINDS = ['threshold', 'relative', 'sequential'] as const
+
+const thresholdJudge = obj(
+  { kind: z.literal('threshold'), min: numberOrPercent.optional(), max: numberOrPercent.optional() },
+  {
+    anyOf: { keys: ['min', 'max'], none: 'needs min, max or both (the range the canary must stay within)' },
+    elsewhere: { maxIncrease: forKind('relative'), maxRatio: forKind('relative'), alpha: forKind('sequential') },
+  },
+).superRefine((value, ctx) => {
+  const { min, max } = value as Record<string, unknown>
+  if ((typeof min !== 'number' && typeof min !== 'string') || (typeof max !== 'number' && typeof max !== 'string')) return
+  if (judgeNumber(min) > judgeNumber(max)) report(ctx, ['max'], `must be at least min (${String(min)})`)
+}, ifObject)
+
+const relativeJudge = obj(
+  {
+    kind: z.literal('relative'),
+    maxIncrease: numberOrPercent.optional(),
+    maxRatio: z.number().min(1, 'must be at least 1 (a ratio of 1.5 allows 50 % above the baseline)').optional(),
+  },
+  {
+    anyOf: { keys: ['maxIncrease', 'maxRatio'], none: 'needs maxIncrease, maxRatio or both (how much worse than the baseline is allowed)' },
+    elsewhere: { min: forKind('threshold'), max: forKind('threshold'), alpha: forKind('sequential') },
+  },
+).superRefine((value, ctx) => {
+  if (typeof value.maxIncrease === 'number' && value.maxIncrease < 0) report(ctx, ['maxIncrease'], 'must be at least 0')
+}, ifObject)
+
+const sequentialJudge = obj(
+  {
+    kind: z.literal('sequential'),
+    alpha: z.number().gt(0, 'must be greater than 0 and at most 0.2').max(0.2, 'must be greater than 0 and at most 0.2').optional(),
+  },
+  {
+    elsewhere: { min: forKind('threshold'), max: forKind('threshold'), maxIncrease: forKind('relative'), maxRatio: forKind('relative') },
+  },
+)
+
+const judge = byKind(JUDGE_KINDS, [thresholdJudge, relativeJudge, sequentialJudge])
+
+const query = z.string().superRefine((value, ctx) => {
+  if (value.trim() === '') return report(ctx, [], 'must not be empty')
+  const bytes = Buffer.byteLength(value, 'utf8')
+  if (bytes > MAX_QUERY_BYTES) return report(ctx, [], `is too long (${Math.ceil(bytes / 1024)} KiB); the limit is 8 KiB`)
+  const problem = templateProblem(value, QUERY_TEMPLATES, false)
+  if (problem !== undefined) report(ctx, [], problem)
+})
+
+const gate = obj(
+  {
+    name: dnsName('label'),
+    signal: enumOf(BUILTIN_SIGNAL_NAMES as [string, ...string[]], 'one of the built-in signals').optional(),
+    provider: enumOf(PROVIDERS, 'one of').optional(),
+    query: query.optional(),
+    judge,
+    dryRun: z.boolean().optional(),
+    inconclusiveLimit: inconclusiveLimit.optional(),
+  },
+  {
+    oneOf: {
+      keys: ['signal', 'provider'],
+      none: `needs a signal (one of ${BUILTIN_SIGNAL_NAMES.join(', ')}) or a provider (${PROVIDERS.join(', ')}) with a query`,
+      many: () => 'must have either signal or provider, not both',
+    },
+  },
+).superRefine((value, ctx) => {
+  const { signal, provider, judge: judgeValue } = value as Record<string, unknown>
+  if (provider !== undefined && signal === undefined && value.query === undefined) {
+    report(ctx, ['query'], `is required with provider (the ${String(provider)} query to run)`)
+  }
+  if (signal !== undefined && value.query !== undefined) {
+    report(ctx, ['query'], 'is only used with provider; a built-in signal needs no query')
+  } else if (provider !== undefined && typeof value.query === 'string' && value.query.trim() !== '' && !value.query.includes('{{version}}')) {
+    report(ctx, ['query'], 'must contain {{version}} so Sentra can query the canary and the stable version separately')
+  }
+  const kind = field(judgeValue, 'kind')
+  const numericFields = kind === 'threshold' ? ['min', 'max'] : kind === 'relative' ? ['maxIncrease'] : []
+  const fraction = isBuiltinSignal(signal) && BUILTIN_SIGNALS[signal].unit === 'fraction'
+  for (const key of numericFields) {
+    const raw = field(judgeValue, key)
+    if (typeof raw === 'string' && PERCENT.test(raw) && !fraction) {
+      report(ctx, ['judge', key], `may only be a percentage for the fraction signals ${FRACTION_SIGNALS.join(', ')}; write a number`)
+      continue
+    }
+    if (!isBuiltinSignal(signal) || (typeof raw !== 'number' && typeof raw !== 'string')) continue
+    const number = judgeNumber(raw)
+    if (Number.isNaN(number)) continue
+    const info = BUILTIN_SIGNALS[signal]
+    const upper = info.max === null ? Infinity : key === 'maxIncrease' ? info.max - info.min : info.max
+    if (number < (key === 'maxIncrease' ? 0 : info.min) || number > upper) report(ctx, ['judge', key], signalRangeMessage(signal))
+  }
+}, ifObject)
+
+export const gates = z
+  .array(gate)
+  .max(MAX_GATES, `must have at most ${MAX_GATES} gates`)
+  .superRefine((value, ctx) => {
+    const seen = new Map<string, number>()
+    value.forEach((item, index) => {
+      const name = field(item, 'name')
+      if (typeof name !== 'string') return
+      const first = seen.get(name)
+      if (first === undefined) seen.set(name, index)
+      else report(ctx, [index, 'name'], `duplicate gate name "${name}" (also used by gates[${first}]); gate names must be unique`)
+    })
+  }, ifArray)
+

@@ -1,0 +1,18 @@
+/** Defaults filled into the normalized spec, and the limits a spec must stay within. */
+
+export const DEFAULT_INTERVAL = '5s'
+export const DEFAULT_INCONCLUSIVE_LIMIT = 6
+export const DEFAULT_HEALTH_PATH = '/healthz'
+export const DEFAULT_ALPHA = 0.01
+export const DEFAULT_SCALE_DOWN_DELAY = '30s'
+
+/** Text input larger than this (in UTF-8 bytes) is rejected before parsing. */
+export const MAX_SPEC_BYTES = 256 * 1024
+/** YAML aliases (`*ref`) a document may expand; stops billion-laughs documents. */
+export const MAX_YAML_ALIASES = 100
+/** Deepest nesting of mappings and lists a spec may have. */
+export const MAX_DEPTH = 32
+export const MAX_STEPS = 100
+export const MAX_GATES = 50
+export const MAX_QUERY_BYTES = 8 * 1024
+export const PROVIDERS = ['prometheus', 'loki', 'tempo'] as const

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { createPool } from 'mysql2'
+import type { Database } from './tables.ts'
+
+export type DialectName = 'mysql' | 'sqlite'
+
+/** A connected store: the Kysely instance plus what callers need to know about it. */
+export interface Db {
+  readonly kysely: Kysely<Database>
+  readonly dialect: DialectName
+  /** Counts SQL statements sent, so tests and benchmarks can prove batching. */
+  readonly stats: { queries: number }
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export const DEFAULT_DATABASE_URL = './.sentra/sentra.db'
+
+/**
+ * Opens the store named by a URL: `mysql://user:pass@host:port/db` uses mysql2, anything
+ * else is a SQLite file path (`sqlite:` prefix optional, `:memory:` allowed).
+ *
+ * @example
+ * const db = connect(process.env.SENTRA_DATABASE_URL ?? DEFAULT_DATABASE_URL)
+ */
+export function connect(url: string = DEFAULT_DATABASE_URL): Db {
+  const stats = { queries: 0 }
+  const log = (event: LogEvent): void => {
+    if (event.level === 'query') stats.queries++
+  }
+  if (/^mysql:\/\//i.test(url)) return connectMysql(url, stats, log)
+  return connectSqlite(url.replace(/^sqlite:(\/\/)?/i, ''), stats, log)
+}
+
+function connectMysql(url: string, stats: { queries: number }, log: (e: LogEvent) => void): Db {
+  const parsed = new URL(url)
+  const pool = createPool({
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 3306,
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined,
+    connectionLimit: Number(parsed.searchParams.get('connectionLimit') ?? 10),
+    timezone: 'Z',
+    // Epoch-millisecond columns are BIGINT; they stay well inside 2^53.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    charset: 'utf8mb4',
+  })
+  const kysely = new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool,
+      // Every session in UTC so NOW()-style defaults, if any, agree with the app.
+      onCreateConnection: async (conn) => {
+        await conn.executeQuery(CompiledQuery.raw("SET time_zone = '+00:00'"))
+      },
+    }),
+    log,
+  })
+  return {
+    kysely,
+    dialect: 'mysql',
+    stats,
+    ping: async () => {
+      await pool.promise().query('SELECT 1')
+    },
+    close: () => kysely.destroy(),
+  }
+}
+
+function connectSqlite(path: string, stats: { queries: number }, log: (e: LogEvent) => void): Db {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const database = new SqliteDatabase(path)
+  // Wait for other processes' locks before anything else: switching to WAL takes one too.
+  database.pragma('busy_timeout = 10000')
+  database.pragma('journal_mode = WAL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('synchronous = NORMAL')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log })
+  return {
+    kysely,
+    dialect: 'sqlite',
+    stats,
+    ping: async () => {
+      database.prepare('SELECT 1').get()
+    },
+    close: () => kysely.destroy(),
+  }
+}

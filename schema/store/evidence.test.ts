@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS, openTestStore } from '../../test/support/databases.ts'
+import { countRows, makeRollout, queriesOf } from '../../test/support/store-fixtures.ts'
+import type { Db } from './connect.ts'
+import { NotFoundError } from './errors.ts'
+import { EvidenceRepository } from './evidence.ts'
+import type { Rollout } from './models.ts'
+
+const T0 = Date.parse('2026-02-03T04:05:06.007Z')
+const at = (seconds: number): Date => new Date(T0 + seconds * 1000)
+
+describe.each(DIALECTS)('EvidenceRepository on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof openTestStore>>
+  let db: Db
+  let evidence: EvidenceRepository
+  let a: Rollout
+  let b: Rollout
+  let empty: Rollout
+
+  beforeAll(async () => {
+    store = await openTestStore(dialect)
+    db = store.db
+    evidence = new EvidenceRepository(db)
+    a = await makeRollout(db)
+    b = await makeRollout(db)
+    empty = await makeRollout(db)
+  })
+  afterAll(async () => store?.dispose())
+
+  it('evidence for an unknown rollout is NotFoundError and writes nothing', async () => {
+    const counts = async () => Promise.all((['gate_results', 'telemetry_windows', 'traces'] as const).map((t) => countRows(db, t)))
+    const before = await counts()
+    await expect(
+      evidence.addGateResult({ rolloutId: 'missing', stepIndex: 0, gate: 'g', verdict: 'PASS', value: 1, reason: '', evidence: {}, windowId: null }),
+    ).rejects.toThrow(new NotFoundError('rollout missing not found'))
+    await expect(
+      evidence.addWindow({ rolloutId: 'missing', stepIndex: 0, provider: 'builtin', startAt: at(0), endAt: at(1), canary: {}, baseline: {} }),
+    ).rejects.toThrow(NotFoundError)
+    await expect(
+      evidence.addTrace({ rolloutId: 'missing', stepIndex: 0, traceId: 't', version: 'v', status: 'OK', durationMs: 1, rootName: 'r', at: at(0) }),
+    ).rejects.toThrow(NotFoundError)
+    expect(await counts()).toEqual(before)
+  })
+
+  describe('gate results', () => {
+    it('addGateResult stores every field and reads back equal', async () => {
+      const result = await evidence.addGateResult({
+        rolloutId: a.id,
+        stepIndex: 1,
+        gate: 'errors',
+        verdict: 'FAIL',
+        value: 0.0725,
+        reason: 'error rate 7.25 % > 2 % — 🚨',
+        evidence: { threshold: { max: 0.02 }, baseline: 0.001, samples: [120, 118], note: 'ünïcødé' },
+        windowId: null,
+        at: at(3),
+      })
+      expect(result.id).toMatch(/^[0-9a-f-]{36}$/)
+      const [[read]] = (await evidence.gateResultsFor([a.id])) as [[typeof result]]
+      expect(read).toEqual(result)
+      expect(read.at.toISOString()).toBe(at(3).toISOString())
+    })
+
+    it('addGateResult defaults at to now and keeps a null value', async () => {
+      const before = Date.now()
+      const result = await evidence.addGateResult({
+        rolloutId: empty.id,
+        stepIndex: 0,
+        gate: 'p95',
+        verdict: 'INCONCLUSIVE',
+        value: null,
+        reason: 'no data',
+        evidence: {},
+        windowId: null,
+      })
+      expect(result.at.getTime()).toBeGreaterThanOrEqual(before)
+      expect(result.at.getTime()).toBeLessThanOrEqual(Date.now())
+      const [[read]] = (await evidence.gateResultsFor([empty.id])) as [[typeof result]]
+      expect(read).toEqual(result)
+      await db.kysely.deleteFrom('gate_results').where('rollout_id', '=', empty.id).execute()
+    })
+
+    it('gateResultsFor: key order, chronological, [] for unknown ids, `last` per rollout, one query', async () => {
+      // Written out of order: readers sort by time, not by insertion.
+      for (const s of [5, 1, 4, 2]) {
+        await evidence.addGateResult({ rolloutId: b.id, stepIndex: 0, gate: `g${s}`, verdict: 'PASS', value: s, reason: '', evidence: { s }, windowId: null, at: at(s) })
+      }
+      await evidence.addGateResult({ rolloutId: a.id, stepIndex: 2, gate: 'later', verdict: 'PASS', value: 1, reason: '', evidence: {}, windowId: null, at: at(9) })
+      const all = await queriesOf(db, () => evidence.gateResultsFor([b.id, 'missing', a.id, empty.id]))
+      expect(all.queries).toBe(1)
+      expect(all.result.map((rs) => rs.map((r) => r.gate))).toEqual([['g1', 'g2', 'g4', 'g5'], [], ['errors', 'later'], []])
+      const last = await queriesOf(db, () => evidence.gateResultsFor([a.id, b.id, 'missing'], { last: 2 }))
+      expect(last.queries).toBe(1)
+      expect(last.result.map((rs) => rs.map((r) => r.gate))).toEqual([['errors', 'later'], ['g4', 'g5'], []])
+      const one = await evidence.gateResultsFor([b.id, a.id], { last: 1 })
+      expect(one.map((rs) => rs.map((r) => r.gate))).toEqual([['g5'], ['later']])
+      expect((await evidence.gateResultsFor([b.id], { last: 100 }))[0]).toHaveLength(4)
+      expect(await queriesOf(db, () => evidence.gateResultsFor([a.id], { last: 0 }))).toEqual({ result: [[]], queries: 0 })
+      expect(await queriesOf(db, () => evidence.gateResultsFor([]))).toEqual({ result: [], queries: 0 })
+      await expect(evidence.gateResultsFor([a.id], { last: -1 })).rejects.toThrow(RangeError)
+    })
+  })
+
+  describe('telemetry windows', () => {
+    it('addWindow round-trips signals (null included) and times', async () => {
+      const window = await evidence.addWindow({
+        rolloutId: a.id,
+        stepIndex: 1,
+        provider: 'builtin',
+        startAt: at(0),
+        endAt: at(10),
+        canary: { requestRate: 12.5, errorRate: 0.07, latencyP95: null },
+        baseline: { requestRate: 40, errorRate: 0.001, latencyP95: 0.123456789 },
+      })
+      const [[read]] = (await evidence.windowsFor([a.id])) as [[typeof window]]
+      expect(read).toEqual(window)
+      expect(read.endAt.toISOString()).toBe(at(10).toISOString())
+    })
+
+    it('windowsFor: chronological by end, key order, `last`, one query', async () => {
+      for (const s of [30, 10, 20]) {
+        await evidence.addWindow({ rolloutId: b.id, stepIndex: 0, provider: 'prometheus', startAt: at(s - 10), endAt: at(s), canary: { s }, baseline: {} })
+      }
+      const all = await queriesOf(db, () => evidence.windowsFor([empty.id, b.id, 'missing']))
+      expect(all.queries).toBe(1)
+      expect(all.result.map((ws) => ws.map((w) => w.canary.s))).toEqual([[], [10, 20, 30], []])
+      const last = await queriesOf(db, () => evidence.windowsFor([b.id, a.id], { last: 2 }))
+      expect(last.queries).toBe(1)
+      expect(last.result.map((ws) => ws.map((w) => w.endAt.getTime()))).toEqual([[at(20).getTime(), at(30).getTime()], [at(10).getTime()]])
+    })
+  })
+
+  describe('linked traces', () => {
+    it('addTrace round-trips', async () => {
+      const trace = await evidence.addTrace({
+        rolloutId: a.id,
+        stepIndex: 1,
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        version: 'v2',
+        status: 'ERROR',
+        durationMs: 812.25,
+        rootName: 'GET /checkout/{id} — ✓',
+        at: at(4),
+      })
+      const [[read]] = (await evidence.tracesFor([a.id])) as [[typeof trace]]
+      expect(read).toEqual(trace)
+    })
+
+    it('tracesFor: key order, chronological, `last`, one query', async () => {
+      for (const s of [3, 1, 2]) {
+        await evidence.addTrace({ rolloutId: b.id, stepIndex: 0, traceId: `t${s}`.padEnd(32, '0'), version: 'v2', status: 'OK', durationMs: s, rootName: 'GET /', at: at(s) })
+      }
+      const all = await queriesOf(db, () => evidence.tracesFor(['missing', b.id, a.id]))
+      expect(all.queries).toBe(1)
+      expect(all.result.map((ts) => ts.map((t) => t.durationMs))).toEqual([[], [1, 2, 3], [812.25]])
+      const last = await queriesOf(db, () => evidence.tracesFor([b.id], { last: 1 }))
+      expect(last.queries).toBe(1)
+      expect(last.result.map((ts) => ts.map((t) => t.durationMs))).toEqual([[3]])
+    })
+  })
+})

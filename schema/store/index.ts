@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely'
+import { ApplicationRepository } from './applications.ts'
+import { CommandRepository } from './commands.ts'
+import { connect, type Db } from './connect.ts'
+import { DecisionRepository } from './decisions.ts'
+import { EvidenceRepository } from './evidence.ts'
+import type { Executor } from './executor.ts'
+import { migrate as runMigrations } from './migrate.ts'
+import { RolloutRepository } from './rollouts.ts'
+import type { Database } from './tables.ts'
+import { TokenRepository } from './tokens.ts'
+
+export { ApplicationRepository } from './applications.ts'
+export { CommandRepository } from './commands.ts'
+export { connect, DEFAULT_DATABASE_URL, type Db, type DialectName } from './connect.ts'
+export { BadCursorError } from './cursor.ts'
+export { DecisionRepository } from './decisions.ts'
+export { ConflictError, NotFoundError, isUniqueViolation } from './errors.ts'
+export { EvidenceRepository } from './evidence.ts'
+export type { Executor } from './executor.ts'
+export { migrate } from './migrate.ts'
+export * from './models.ts'
+export { RolloutRepository } from './rollouts.ts'
+export { TokenRepository, hashToken } from './tokens.ts'
+
+/** Every repository over one database, plus transactions across them. */
+export interface Store {
+  readonly db: Db
+  readonly applications: ApplicationRepository
+  readonly rollouts: RolloutRepository
+  readonly evidence: EvidenceRepository
+  readonly decisions: DecisionRepository
+  readonly commands: CommandRepository
+  readonly tokens: TokenRepository
+  /**
+   * Runs `fn` with a store whose repositories all use one transaction: committed when `fn`
+   * resolves, rolled back when it throws. Inside, use only the store `fn` receives (on SQLite
+   * the outer store waits for the transaction's connection). Nested calls join the open
+   * transaction.
+   *
+   * @example
+   * await store.transaction(async (tx) => {
+   *   await tx.decisions.append(decision)
+   *   await tx.rollouts.update(id, { desiredWeight: 25 }, { expectSeq: decision.seq })
+   * })
+   */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** A store over an open connection. */
+export function createStore(db: Db): Store {
+  return bind(db, db.kysely)
+}
+
+/**
+ * Connects to `url` (see `connect`; the caller passes SENTRA_DATABASE_URL) and, unless told
+ * not to, brings the schema up to date.
+ */
+export async function openStore(url?: string, { migrate = true }: { migrate?: boolean } = {}): Promise<Store> {
+  const db = connect(url)
+  try {
+    if (migrate) await runMigrations(db)
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+  return createStore(db)
+}
+
+function bind(db: Db, kysely: Kysely<Database>): Store {
+  const executor: Executor = { kysely, dialect: db.dialect }
+  const store: Store = {
+    db,
+    applications: new ApplicationRepository(executor),
+    rollouts: new RolloutRepository(executor),
+    evidence: new EvidenceRepository(executor),
+    decisions: new DecisionRepository(executor),
+    commands: new CommandRepository(executor),
+    tokens: new TokenRepository(executor),
+    transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
+    close: async () => {
+      if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')
+      await db.close()
+    },
+  }
+  return store
+}

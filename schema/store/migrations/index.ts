@@ -1,0 +1,12 @@
+import type { Kysely } from 'kysely'
+import type { DialectName } from '../connect.ts'
+import { initial } from './001-initial.ts'
+
+export interface Migration {
+  /** Sorted by name; never renamed once released. */
+  readonly name: string
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>
+}
+
+/** Every migration, oldest first. Append only. */
+export const migrations: readonly Migration[] = [initial]

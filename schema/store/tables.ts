@@ -1,0 +1,148 @@
+/**
+ * The Database interface Kysely types every query with. One interface per table; column
+ * names are snake_case as stored. Times are UTC epoch milliseconds (BIGINT on MySQL,
+ * INTEGER on SQLite) so both dialects compare and sort them the same way. JSON columns
+ * hold text written with JSON.stringify and are parsed by the repositories.
+ */
+
+export interface ApplicationsTable {
+  id: string
+  name: string
+  /** The validated spec as JSON text. */
+  spec: string
+  stable_version: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface RolloutsTable {
+  id: string
+  application_id: string
+  /** Denormalised so lists filter by name without a join. */
+  application_name: string
+  from_version: string | null
+  to_version: string
+  status: string
+  /** Weight the controller last decided (written before actuation). */
+  desired_weight: number
+  /** Weight the target last reported; null until one was observed. */
+  canary_weight: number
+  current_step_index: number
+  step_started_at: number | null
+  /** Per-rollout event sequence number; bumped on every published change. */
+  seq: number
+  /** application_id while the rollout is active, NULL after: a unique index keeps one active rollout per application. */
+  active_key: string | null
+  created_at: number
+  started_at: number | null
+  finished_at: number | null
+  updated_at: number
+}
+
+export interface RolloutStepsTable {
+  rollout_id: string
+  idx: number
+  kind: string
+  /** The step as written in the spec, JSON text. */
+  spec: string
+  status: string
+  started_at: number | null
+  finished_at: number | null
+}
+
+export interface GateResultsTable {
+  id: string
+  rollout_id: string
+  step_index: number
+  gate: string
+  verdict: string
+  value: number | null
+  reason: string
+  /** JSON text: thresholds, baseline, sample counts. */
+  evidence: string
+  window_id: string | null
+  at: number
+}
+
+export interface TelemetryWindowsTable {
+  id: string
+  rollout_id: string
+  step_index: number
+  provider: string
+  start_at: number
+  end_at: number
+  /** JSON text: signal name -> value for the canary. */
+  canary: string
+  /** JSON text: signal name -> value for the baseline (stable). */
+  baseline: string
+}
+
+export interface TracesTable {
+  id: string
+  rollout_id: string
+  step_index: number
+  trace_id: string
+  version: string
+  status: string
+  duration_ms: number
+  root_name: string
+  at: number
+}
+
+export interface DecisionsTable {
+  id: string
+  rollout_id: string
+  /** The rollout's seq when the decision was written; orders decisions within a rollout. */
+  seq: number
+  at: number
+  action: string
+  actor: string
+  reason: string
+  step_index: number
+  from_weight: number
+  to_weight: number
+  /** JSON text: the gate results and window that decided it. */
+  evidence: string
+}
+
+export interface OperatorCommandsTable {
+  id: string
+  rollout_id: string
+  kind: string
+  full: number
+  actor: string
+  reason: string | null
+  created_at: number
+  applied_at: number | null
+  /** What the controller did with it: APPLIED or REJECTED with a reason. */
+  outcome: string | null
+}
+
+export interface ApiTokensTable {
+  id: string
+  name: string
+  /** sha256 of the token, hex; the token itself is never stored. */
+  hash: string
+  scope: string
+  created_at: number
+  last_used_at: number | null
+  revoked_at: number | null
+}
+
+export interface MigrationsTable {
+  name: string
+  applied_at: number
+}
+
+export interface Database {
+  applications: ApplicationsTable
+  rollouts: RolloutsTable
+  rollout_steps: RolloutStepsTable
+  gate_results: GateResultsTable
+  telemetry_windows: TelemetryWindowsTable
+  traces: TracesTable
+  decisions: DecisionsTable
+  operator_commands: OperatorCommandsTable
+  api_tokens: ApiTokensTable
+  sentra_migrations: MigrationsTable
+}

@@ -1,0 +1,29 @@
+import { GraphQLError } from 'graphql'
+import { BadCursorError, ConflictError, NotFoundError } from '../schema/store/errors.ts'
+import { SpecError } from '../schema/spec.ts'
+import { badInput, conflict, notFound } from '../schema/graph/errors.ts'
+
+/**
+ * Known domain errors become GraphQL errors with their code; anything else is masked as
+ * "Unexpected error." so no stack trace or SQL text reaches a client.
+ */
+export function maskError(error: unknown, message: string): Error {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error
+  const path = error instanceof GraphQLError ? error.path : undefined
+  const mapped = mapDomainError(original)
+  if (mapped) return new GraphQLError(mapped.message, { path, extensions: mapped.extensions })
+  if (error instanceof GraphQLError && !error.originalError) return error
+  if (original instanceof GraphQLError) return new GraphQLError(original.message, { path, extensions: original.extensions })
+  console.error('unexpected error while answering GraphQL:', original)
+  return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } })
+}
+
+function mapDomainError(error: unknown): GraphQLError | null {
+  if (error instanceof ConflictError) return conflict(error.message)
+  if (error instanceof NotFoundError) return notFound(error.message)
+  if (error instanceof BadCursorError) return badInput(error.message, 'after')
+  if (error instanceof SpecError) {
+    return badInput(`invalid spec: ${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, error.issues[0]?.path ?? '', error.issues)
+  }
+  return null
+}

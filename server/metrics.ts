@@ -1,0 +1,96 @@
+import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql'
+import type { Plugin } from 'graphql-yoga'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+const MAX_OPERATION_NAMES = 200
+
+/** The API process's own metrics, served at /metrics in Prometheus text format. */
+export class ServerMetrics {
+  readonly registry = new Registry()
+  readonly httpRequests = new Counter({
+    name: 'sentra_http_requests_total',
+    help: 'HTTP requests by route, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  })
+  readonly httpDuration = new Histogram({
+    name: 'sentra_http_request_duration_seconds',
+    help: 'HTTP request duration by route.',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  })
+  readonly operations = new Counter({
+    name: 'sentra_graphql_operations_total',
+    help: 'GraphQL operations executed, by type, name and outcome (ok or error).',
+    labelNames: ['type', 'name', 'outcome'] as const,
+    registers: [this.registry],
+  })
+  readonly operationDuration = new Histogram({
+    name: 'sentra_graphql_operation_duration_seconds',
+    help: 'GraphQL execution time by operation type.',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  })
+  readonly subscriptions = new Gauge({
+    name: 'sentra_graphql_subscriptions_active',
+    help: 'GraphQL subscriptions currently open (graphql-ws and SSE).',
+    registers: [this.registry],
+  })
+  readonly #names = new Set<string>()
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sentra_' })
+  }
+
+  /** Client-chosen names become labels only up to a bound; the rest share "other". */
+  operationLabel(name: string | undefined): string {
+    if (!name) return 'anonymous'
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other'
+    if (this.#names.has(name)) return name
+    if (this.#names.size >= MAX_OPERATION_NAMES) return 'other'
+    this.#names.add(name)
+    return name
+  }
+}
+
+function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+  return document.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+  )
+}
+
+export function useOperationMetrics(metrics: ServerMetrics): Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now()
+      const op = operationOf(args.document, args.operationName)
+      const type = op?.operation ?? 'unknown'
+      const name = metrics.operationLabel(op?.name?.value)
+      return {
+        onExecuteDone({ result }) {
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0
+          metrics.operations.inc({ type, name, outcome: failed ? 'error' : 'ok' })
+          metrics.operationDuration.observe({ type }, (performance.now() - started) / 1000)
+        },
+      }
+    },
+    onSubscribe({ args }) {
+      const op = operationOf(args.document, args.operationName)
+      metrics.operations.inc({ type: 'subscription', name: metrics.operationLabel(op?.name?.value), outcome: 'ok' })
+      metrics.subscriptions.inc()
+      let open = true
+      const closed = () => {
+        if (open) metrics.subscriptions.dec()
+        open = false
+      }
+      return {
+        onSubscribeResult() {
+          return { onEnd: closed }
+        },
+        onSubscribeError: closed,
+      }
+    },
+  }
+}
