@@ -1,15 +1,30 @@
+import { startControllerRuntime } from './controller/runtime.ts'
+import { runDemo } from './controller/demo/run.ts'
+import { createBus } from './schema/events/index.ts'
+import { openStore } from './schema/store/index.ts'
 import { ConfigError, readConfig } from './server/config.ts'
-import { runApi, stopOnSignals } from './server/run.ts'
+import { exitOnStartFailure, serveApi, stopOnSignals } from './server/run.ts'
 
 /**
- * `npm start`: everything in one process on embedded SQLite and the in-process bus. The
- * only file that knows every process; the controller, demo and dashboard join it as their
- * issues land.
+ * `npm start`: everything in one process on embedded SQLite and the in-process bus: the
+ * API, the controller with its proxy and process target, and (SENTRA_DEMO=1, the default
+ * here) the live demo. The only file that knows every part.
  */
 try {
-  const api = await runApi(readConfig(process.env, { embedded: true }), { label: 'sentra (embedded)' })
-  stopOnSignals(api.stop)
+  const config = readConfig(process.env, { embedded: true })
+  const store = await openStore(config.databaseUrl)
+  const bus = createBus(config.redisUrl ?? undefined)
+  const log = (line: string) => console.log(line)
+  const api = await serveApi(config, store, bus, { label: 'sentra (embedded)' })
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, log })
+  const demo = config.demo ? runDemo({ store, bus, log }) : null
+  stopOnSignals(async () => {
+    await demo?.stop()
+    await controller.stop()
+    await api.stop()
+    await bus.close()
+    await store.close()
+  })
 } catch (error) {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error)
-  process.exit(1)
+  exitOnStartFailure(error, (e) => e instanceof ConfigError)
 }

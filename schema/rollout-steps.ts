@@ -18,9 +18,11 @@ export function plannedSteps(spec: AppSpec): PlannedStep[] {
     return strategy.canary.steps.map((step) => ({ kind: stepKind(step), spec: { ...step } }))
   }
   const blueGreen = strategy.blueGreen ?? {}
+  // Without gates there is nothing to analyse: an analyze step would wait for ever.
+  const analyze: PlannedStep[] = spec.gates.length > 0 ? [{ kind: 'analyze', spec: { analyze: { ...(blueGreen.analyze ?? {}) } } }] : []
   return [
     { kind: 'setWeight', spec: { setWeight: 0 } },
-    { kind: 'analyze', spec: { analyze: { ...(blueGreen.analyze ?? {}) } } },
+    ...analyze,
     ...(blueGreen.autoPromote === false ? [{ kind: 'pause' as const, spec: { pause: {} } }] : []),
     { kind: 'setWeight', spec: { setWeight: 100 } },
   ]

@@ -11,6 +11,8 @@ export interface Config {
   configFile: string | null
   graphiql: boolean
   production: boolean
+  /** How long a dead controller's rollouts wait before another controller takes them. */
+  leaseTtlMs: number
 }
 
 export class ConfigError extends Error {}
@@ -21,6 +23,13 @@ function port(raw: string | undefined): number {
   if (!/^\d+$/.test(raw) || !Number.isInteger(value) || value < 0 || value > 65535) {
     throw new ConfigError(`SENTRA_PORT: "${raw}" is not a port number (0-65535)`)
   }
+  return value
+}
+
+function milliseconds(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(`${name}: "${raw}" must be a whole number of milliseconds from ${min} to ${max}`)
   return value
 }
 
@@ -48,5 +57,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     configFile: env.SENTRA_CONFIG || null,
     graphiql: flag('SENTRA_GRAPHIQL', env.SENTRA_GRAPHIQL, false),
     production: env.NODE_ENV === 'production',
+    leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
   }
 }

@@ -1,11 +1,19 @@
+import { createBus } from '../schema/events/index.ts'
+import { openStore } from '../schema/store/index.ts'
 import { ConfigError, readConfig } from './config.ts'
-import { runApi, stopOnSignals } from './run.ts'
+import { exitOnStartFailure, serveApi, stopOnSignals } from './run.ts'
 
 /** `npm run server`: the API process alone, against SENTRA_DATABASE_URL and SENTRA_REDIS_URL. */
 try {
-  const api = await runApi(readConfig(process.env))
-  stopOnSignals(api.stop)
+  const config = readConfig(process.env)
+  const store = await openStore(config.databaseUrl)
+  const bus = createBus(config.redisUrl ?? undefined)
+  const api = await serveApi(config, store, bus)
+  stopOnSignals(async () => {
+    await api.stop()
+    await bus.close()
+    await store.close()
+  })
 } catch (error) {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error)
-  process.exit(1)
+  exitOnStartFailure(error, (e) => e instanceof ConfigError)
 }

@@ -1,42 +1,32 @@
-import { createBus } from '../schema/events/index.ts'
-import { openStore } from '../schema/store/index.ts'
+import type { Bus } from '../schema/events/bus.ts'
+import type { Store } from '../schema/store/index.ts'
 import { createApiServer } from './app.ts'
 import { bootstrapAdminToken } from './bootstrap.ts'
 import type { Config } from './config.ts'
 
 export interface RunningApi {
   url: string
-  loginUrl: string
+  loginUrl: string | null
   stop(): Promise<void>
 }
 
-/** Opens the store and bus of a config, serves the API, and prints where to find it. */
-export async function runApi(config: Config, { label = 'sentra server' } = {}): Promise<RunningApi> {
-  const store = await openStore(config.databaseUrl)
-  const bus = createBus(config.redisUrl ?? undefined)
+/** Where the store lives, with any password hidden, for a start-up line. */
+export function describeStore(store: Store, url: string): string {
+  return `${store.db.dialect} ${url.replace(/\/\/[^@/]*@/, '//***@')}`
+}
+
+/** Serves the API on the config's address over an open store and bus, and prints where to find it. */
+export async function serveApi(config: Config, store: Store, bus: Bus, { label = 'sentra server' } = {}): Promise<RunningApi> {
   const admin = await bootstrapAdminToken(store, config.adminToken)
   const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production })
   const { url } = await server.listen(config.port, config.host)
-  const loginUrl = `${url}/login?token=${encodeURIComponent(admin.token)}`
-  const where = config.databaseUrl.startsWith('mysql:') ? config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : config.databaseUrl
-  console.log(`${label} listening on ${url}/graphql  (store: ${store.db.dialect} ${where}; bus: ${bus.kind})`)
-  if (admin.generated) console.log(`sign in with the generated admin token: ${loginUrl}`)
-  else console.log('admin token: the one in SENTRA_ADMIN_TOKEN')
-  let stopped = false
-  return {
-    url,
-    loginUrl,
-    stop: async () => {
-      if (stopped) return
-      stopped = true
-      await server.close()
-      await bus.close()
-      await store.close()
-    },
-  }
+  const loginUrl = admin.generated ? `${url}/login?token=${encodeURIComponent(admin.token)}` : null
+  console.log(`${label} listening on ${url}/graphql  (store: ${describeStore(store, config.databaseUrl)}; bus: ${bus.kind})`)
+  console.log(loginUrl ? `sign in with the generated admin token: ${loginUrl}` : 'admin token: the one in SENTRA_ADMIN_TOKEN')
+  return { url, loginUrl, stop: () => server.close() }
 }
 
-/** Stops cleanly on SIGINT/SIGTERM; a second signal exits at once. */
+/** Runs `stop` once on SIGINT/SIGTERM, then exits; a second signal exits at once. */
 export function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false
   const handler = (signal: NodeJS.Signals) => {
@@ -53,4 +43,10 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   }
   process.on('SIGINT', handler)
   process.on('SIGTERM', handler)
+}
+
+/** Prints a configuration error plainly (no stack) and exits 1; anything else with its stack. */
+export function exitOnStartFailure(error: unknown, isConfigError: (e: unknown) => boolean): never {
+  console.error(isConfigError(error) ? `configuration error: ${(error as Error).message}` : error)
+  process.exit(1)
 }

@@ -1,6 +1,5 @@
 import { commandRefusal } from '../commands.ts'
-import { plannedSteps } from '../rollout-steps.ts'
-import { assertSpec } from '../spec.ts'
+import { beginRollout } from '../rollout-start.ts'
 import type { CommandKind, Rollout } from '../store/models.ts'
 import { builder } from './builder.ts'
 import type { GraphContext } from './context.ts'
@@ -70,16 +69,7 @@ builder.mutationFields((t) => ({
       const app = args.application.length <= 63 ? await ctx.store.applications.byName(args.application) : null
       if (!app) throw notFound(`application "${args.application.slice(0, 63)}" does not exist`)
       if (app.stableVersion === args.version) throw conflict(`${args.version} is already the stable version of ${app.name}`)
-      const rollout = await ctx.store.rollouts.create({ application: app, toVersion: args.version, steps: plannedSteps(assertSpec(app.spec)) })
-      await ctx.bus.publish('rollout.changed', {
-        rolloutId: rollout.id,
-        application: app.name,
-        seq: rollout.seq,
-        status: rollout.status,
-        kind: 'created',
-        at: rollout.createdAt.toISOString(),
-      })
-      return rollout
+      return beginRollout(ctx.store, ctx.bus, app, args.version)
     },
   }),
   promoteRollout: t.field({

@@ -3,6 +3,7 @@ import { DIALECTS, createTestDatabase, type TestDatabase } from '../../test/supp
 import { SAMPLE_STEPS, countRows, uniqueName } from '../../test/support/store-fixtures.ts'
 import { ConflictError } from './errors.ts'
 import { openStore, type Store } from './index.ts'
+import { migrations } from './migrations/index.ts'
 
 describe.each(DIALECTS)('Store on %s', (dialect) => {
   let database: TestDatabase
@@ -22,7 +23,7 @@ describe.each(DIALECTS)('Store on %s', (dialect) => {
     await store.db.ping()
     const again = await openStore(database.url)
     try {
-      expect(await countRows(again.db, 'sentra_migrations')).toBe(1)
+      expect(await countRows(again.db, 'sentra_migrations')).toBe(migrations.length)
     } finally {
       await again.close()
     }

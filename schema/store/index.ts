@@ -4,6 +4,7 @@ import { CommandRepository } from './commands.ts'
 import { connect, type Db } from './connect.ts'
 import { DecisionRepository } from './decisions.ts'
 import { EvidenceRepository } from './evidence.ts'
+import { LeaseRepository } from './leases.ts'
 import type { Executor } from './executor.ts'
 import { migrate as runMigrations } from './migrate.ts'
 import { RolloutRepository } from './rollouts.ts'
@@ -17,6 +18,7 @@ export { BadCursorError } from './cursor.ts'
 export { DecisionRepository } from './decisions.ts'
 export { ConflictError, NotFoundError, isUniqueViolation } from './errors.ts'
 export { EvidenceRepository } from './evidence.ts'
+export { LeaseRepository, type Lease } from './leases.ts'
 export type { Executor } from './executor.ts'
 export { migrate } from './migrate.ts'
 export * from './models.ts'
@@ -32,6 +34,7 @@ export interface Store {
   readonly decisions: DecisionRepository
   readonly commands: CommandRepository
   readonly tokens: TokenRepository
+  readonly leases: LeaseRepository
   /**
    * Runs `fn` with a store whose repositories all use one transaction: committed when `fn`
    * resolves, rolled back when it throws. Inside, use only the store `fn` receives (on SQLite
@@ -78,6 +81,7 @@ function bind(db: Db, kysely: Kysely<Database>): Store {
     decisions: new DecisionRepository(executor),
     commands: new CommandRepository(executor),
     tokens: new TokenRepository(executor),
+    leases: new LeaseRepository(executor),
     transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
     close: async () => {
       if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')

@@ -129,6 +129,13 @@ export interface ApiTokensTable {
   revoked_at: number | null
 }
 
+export interface LeasesTable {
+  name: string
+  holder: string
+  token: number
+  expires_at: number
+}
+
 export interface MigrationsTable {
   name: string
   applied_at: number
@@ -144,5 +151,6 @@ export interface Database {
   decisions: DecisionsTable
   operator_commands: OperatorCommandsTable
   api_tokens: ApiTokensTable
+  leases: LeasesTable
   sentra_migrations: MigrationsTable
 }

@@ -1,0 +1,29 @@
+/**
+ * `npm run bench -- <name>`: runs bench/<name>.ts's `run()` and prints its JSON summary to
+ * stdout (progress goes to stderr). A new benchmark is a file exporting
+ * `run(): Promise<object>` plus one line in BENCHMARKS.
+ */
+
+interface Benchmark {
+  run(): Promise<object>
+}
+
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  api: () => import('./api.ts'),
+}
+
+const name = process.argv[2]
+const load = name === undefined ? undefined : BENCHMARKS[name]
+if (!load) {
+  console.error(`${name === undefined ? 'no benchmark named' : `unknown benchmark "${name}"`}; available: ${Object.keys(BENCHMARKS).join(', ')}`)
+  console.error('usage: npm run bench -- <name>')
+  process.exit(2)
+}
+
+try {
+  const summary = await (await load()).run()
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+} catch (error) {
+  console.error(`benchmark ${name} failed:`, error)
+  process.exitCode = 1
+}

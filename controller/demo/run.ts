@@ -1,0 +1,89 @@
+import type { Bus } from '../../schema/events/bus.ts'
+import { beginRollout } from '../../schema/rollout-start.ts'
+import { assertSpec } from '../../schema/spec.ts'
+import type { Store } from '../../schema/store/index.ts'
+import { ACTIVE_STATUSES, type Rollout } from '../../schema/store/models.ts'
+import { startLoad } from './load.ts'
+import { DEMO_APPLICATION, DEMO_LISTEN_PORT, demoSpec, demoVersionIsBad } from './spec.ts'
+
+export interface DemoOptions {
+  store: Store
+  bus: Bus
+  log: (line: string) => void
+  port?: number
+  /** Quiet time between two rollouts, so a person can look at the result. */
+  pauseMs?: number
+  /** Requests per second the load generator sends through the proxy. */
+  rate?: number
+}
+
+function versionNumber(version: string | null): number {
+  return Number(/^v(\d+)$/.exec(version ?? '')?.[1] ?? 0)
+}
+
+/**
+ * The live demo: applies the `demo` application, deploys v1, sends steady traffic through
+ * Sentra's proxy, then keeps rolling out new versions: v2 (bad: must be rolled back), v3
+ * (good: must be promoted), v4, v5, ... so the dashboard always has something moving.
+ */
+export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 50 }: DemoOptions): { stop(): Promise<void> } {
+  let stopped = false
+  let load: ReturnType<typeof startLoad> | null = null
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  async function finished(rolloutId: string): Promise<Rollout | null> {
+    while (!stopped) {
+      const rollout = await store.rollouts.byId(rolloutId)
+      if (!rollout || !ACTIVE_STATUSES.includes(rollout.status)) return rollout
+      await sleep(500)
+    }
+    return null
+  }
+
+  async function roll(version: string): Promise<void> {
+    const app = await store.applications.byName(DEMO_APPLICATION)
+    if (!app) return
+    const active = (await store.rollouts.list({ first: 1, application: DEMO_APPLICATION, statuses: ACTIVE_STATUSES })).items[0]?.node
+    const rollout = active ?? (await beginRollout(store, bus, app, version))
+    if (!active) {
+      const kind = app.stableVersion === null ? 'first deploy' : demoVersionIsBad(version) ? 'a bad release: more errors and slower' : 'a good release'
+      log(`demo: rolling out ${version} (${kind})`)
+    }
+    const done = await finished(rollout.id)
+    if (done) log(`demo: ${done.toVersion} ${done.status.toLowerCase().replace('_', ' ')}`)
+  }
+
+  async function main(): Promise<void> {
+    const spec = assertSpec(demoSpec({ port }))
+    const app = await store.applications.upsert(spec.name, spec)
+    await bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
+    if (!app.stableVersion) await roll('v1')
+    if (stopped) return
+    load = startLoad({ url: `http://127.0.0.1:${port}/`, rate })
+    log(`demo: sending ~${rate} requests/s to http://127.0.0.1:${port}/ through Sentra's proxy`)
+    while (!stopped) {
+      await sleep(pauseMs)
+      if (stopped) break
+      const current = await store.applications.byName(DEMO_APPLICATION)
+      const latest = Math.max(versionNumber(current?.stableVersion ?? null), ...(await recentVersions()))
+      await roll(`v${latest + 1}`)
+    }
+  }
+
+  async function recentVersions(): Promise<number[]> {
+    const page = await store.rollouts.list({ first: 20, application: DEMO_APPLICATION })
+    return page.items.map((item) => versionNumber(item.node.toVersion))
+  }
+
+  const running = main().catch((error: unknown) => {
+    if (!stopped) log(`demo: stopped by an error: ${error instanceof Error ? error.message : String(error)}`)
+  })
+
+  return {
+    stop: async () => {
+      stopped = true
+      load?.stop()
+      await running
+    },
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * What every judge reads from the latest window before it compares anything: the gate's
+ * value, the traffic behind it, and the evidence to store. "No data is not a pass": a missing
+ * window, a missing or non-finite value, or too little traffic ends here as INCONCLUSIVE.
+ */
+import type { GateSpec } from '../../schema/spec.ts'
+import type { Json } from '../../schema/store/models.ts'
+import type { WindowSample } from '../telemetry/provider.ts'
+import { type ValueUnit, formatWindowSeconds, labelOf, unitOf, valueKey } from './format.ts'
+import type { GateVerdict } from './judge.ts'
+
+/**
+ * Fewest canary requests a window needs before a judge looks at its values: below it, one
+ * unlucky request swings an error rate by whole percents. Fixed for now (a judge spec may
+ * not override it), and applied to the baseline too where a judge compares against it.
+ */
+export const MIN_CANARY_REQUESTS = 20
+
+export type Thresholds = { [key: string]: number | null }
+
+/** The latest window, read for one gate; `canary` is finite (the judge may compare it). */
+export interface Reading {
+  gate: GateSpec
+  sample: WindowSample
+  key: string
+  label: string
+  unit: ValueUnit
+  canary: number
+  /** null when the baseline had no (finite) value. */
+  baseline: number | null
+  /** "over the last 20 s" */
+  over: string
+}
+
+export type ReadResult = { ok: true; reading: Reading } | { ok: false; verdict: GateVerdict }
+
+/** Finite numbers pass through; null, NaN and ±Infinity become null (JSON has no NaN). */
+export function finite(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null
+}
+
+/**
+ * Everything needed to re-check a verdict later, JSON-safe (dates as ISO strings, no NaN).
+ * `window` is null when there was no window at all.
+ */
+export function evidenceOf(
+  judge: string,
+  gate: GateSpec,
+  sample: WindowSample | undefined,
+  thresholds: Thresholds,
+  extra: { [key: string]: Json } = {},
+): { [key: string]: Json } {
+  const key = valueKey(gate)
+  return {
+    judge,
+    key,
+    signal: gate.signal ?? null,
+    query: gate.query ?? null,
+    provider: sample?.provider ?? gate.provider ?? null,
+    unit: unitOf(gate),
+    canary: finite(sample?.canary.values[key]),
+    baseline: finite(sample?.baseline.values[key]),
+    thresholds: { ...thresholds },
+    window:
+      sample === undefined
+        ? null
+        : { start: sample.start.toISOString(), end: sample.end.toISOString(), seconds: windowSeconds(sample) },
+    canaryRequests: finite(sample?.canary.requests),
+    baselineRequests: finite(sample?.baseline.requests),
+    canaryErrors: finite(sample?.canary.errors),
+    baselineErrors: finite(sample?.baseline.errors),
+    minRequests: MIN_CANARY_REQUESTS,
+    ...extra,
+  }
+}
+
+function windowSeconds(sample: WindowSample): number {
+  return Math.max(0, (sample.end.getTime() - sample.start.getTime()) / 1000)
+}
+
+/**
+ * Reads the last window of `history` for `gate`. Checks, in order: a window exists; the
+ * canary saw enough requests (when the provider counts them; a provider query that cannot
+ * count requests is judged on its value alone); the canary value is a finite number.
+ * The baseline is read but not required: only the relative judge needs it.
+ */
+export function readLatest(judge: string, history: readonly WindowSample[], gate: GateSpec, thresholds: Thresholds): ReadResult {
+  const sample = history.at(-1)
+  const key = valueKey(gate)
+  const inconclusive = (reason: string): ReadResult => ({
+    ok: false,
+    verdict: {
+      gate: gate.name,
+      verdict: 'INCONCLUSIVE',
+      value: finite(sample?.canary.values[key]),
+      baseline: finite(sample?.baseline.values[key]),
+      reason,
+      evidence: evidenceOf(judge, gate, sample, thresholds),
+    },
+  })
+
+  if (sample === undefined) return inconclusive(`no telemetry window for ${key} yet`)
+  const requests = sample.canary.requests
+  if (requests !== null && requests < MIN_CANARY_REQUESTS) {
+    return inconclusive(`only ${requests} canary request${requests === 1 ? '' : 's'} in the window; need ${MIN_CANARY_REQUESTS}`)
+  }
+  const raw = sample.canary.values[key]
+  if (raw === undefined || raw === null) return inconclusive(`no canary data for ${key} in the window`)
+  if (!Number.isFinite(raw)) return inconclusive(`no usable canary data for ${key} in the window (got ${raw})`)
+
+  return {
+    ok: true,
+    reading: {
+      gate,
+      sample,
+      key,
+      label: labelOf(gate),
+      unit: unitOf(gate),
+      canary: raw,
+      baseline: finite(sample.baseline.values[key]),
+      over: `over the last ${formatWindowSeconds(windowSeconds(sample))}`,
+    },
+  }
+}
+
+/** A verdict from a successful reading. */
+export function verdictOf(
+  judge: string,
+  reading: Reading,
+  verdict: GateVerdict['verdict'],
+  reason: string,
+  thresholds: Thresholds,
+  extra: { [key: string]: Json } = {},
+): GateVerdict {
+  return {
+    gate: reading.gate.name,
+    verdict,
+    value: reading.canary,
+    baseline: reading.baseline,
+    reason,
+    evidence: evidenceOf(judge, reading.gate, reading.sample, thresholds, extra),
+  }
+}

@@ -1,0 +1,24 @@
+import { createBus } from '../schema/events/index.ts'
+import { openStore } from '../schema/store/index.ts'
+import { ConfigError, readConfig } from '../server/config.ts'
+import { exitOnStartFailure, stopOnSignals } from '../server/run.ts'
+import { startControllerRuntime } from './runtime.ts'
+
+/**
+ * `npm run controller`: the evaluation loop alone, against SENTRA_DATABASE_URL and
+ * SENTRA_REDIS_URL. Run several: they share the rollouts through leases.
+ */
+try {
+  const config = readConfig(process.env)
+  const store = await openStore(config.databaseUrl)
+  const bus = createBus(config.redisUrl ?? undefined)
+  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, log: (line) => console.log(line) })
+  console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
+  stopOnSignals(async () => {
+    await runtime.stop()
+    await bus.close()
+    await store.close()
+  })
+} catch (error) {
+  exitOnStartFailure(error, (e) => e instanceof ConfigError)
+}

@@ -1,0 +1,84 @@
+import type { Bus } from '../schema/events/bus.ts'
+import { assertSpec, type AppSpec } from '../schema/spec.ts'
+import type { Store } from '../schema/store/index.ts'
+import { ACTIVE_STATUSES } from '../schema/store/models.ts'
+import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
+import { Controller } from './loop.ts'
+import { ProxyRegistry } from './proxy/index.ts'
+import { ProcessTarget } from './targets/process.ts'
+import type { Target } from './targets/target.ts'
+import { BuiltinProvider } from './telemetry/builtin.ts'
+import type { TelemetryProvider } from './telemetry/provider.ts'
+
+export interface ControllerRuntimeOptions {
+  store: Store
+  bus: Bus
+  /** Redis leases when set (several controllers); row leases in the store otherwise. */
+  redisUrl?: string | null
+  redisPrefix?: string
+  log?: (line: string) => void
+  scanIntervalMs?: number
+  leaseTtlMs?: number
+}
+
+export interface ControllerRuntime {
+  readonly controller: Controller
+  readonly proxies: ProxyRegistry
+  stop(): Promise<void>
+}
+
+/**
+ * Brings every application's stable version up (processes die with Sentra; after a crash
+ * the last promotion may not have been actuated): desired state is what the store says.
+ */
+async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['target']['kind']) => Target | undefined, log?: (line: string) => void): Promise<void> {
+  let after: string | null = null
+  for (;;) {
+    const page = await store.applications.list({ first: 100, after })
+    for (const { node: app } of page.items) {
+      if (!app.stableVersion) continue
+      const active = await store.rollouts.list({ first: 1, application: app.name, statuses: ACTIVE_STATUSES })
+      if (active.items.length > 0) continue
+      const spec = assertSpec(app.spec)
+      await targetFor(spec.target.kind)
+        ?.ensureStable(spec, app.stableVersion)
+        .catch((error: unknown) => log?.(`${app.name}: could not start stable ${app.stableVersion}: ${error instanceof Error ? error.message : String(error)}`))
+    }
+    if (!page.hasNextPage) return
+    after = page.items.at(-1)?.cursor ?? null
+  }
+}
+
+/** The controller with the targets and providers this process offers. */
+export async function startControllerRuntime(options: ControllerRuntimeOptions): Promise<ControllerRuntime> {
+  const { store, bus, log } = options
+  const proxies = new ProxyRegistry()
+  const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}) })
+  const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : undefined)
+  const providers = new Map<string, TelemetryProvider>([['builtin', new BuiltinProvider((app) => proxies.get(app)?.metrics)]])
+  const leases: LeaseManager = options.redisUrl
+    ? new RedisLeases(options.redisUrl, options.redisPrefix ? { prefix: options.redisPrefix } : {})
+    : new StoreLeases(store.leases)
+  await ensureStableVersions(store, targetFor, log)
+  const controller = new Controller({
+    store,
+    bus,
+    leases,
+    targets: targetFor,
+    providers,
+    ...(log ? { log } : {}),
+    ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
+    ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+  })
+  await controller.start()
+  return {
+    controller,
+    proxies,
+    stop: async () => {
+      await controller.stop()
+      await processTarget.close()
+      await proxies.closeAll()
+      await leases.close()
+    },
+  }
+}

@@ -1,0 +1,307 @@
+import type { Bus } from '../schema/events/bus.ts'
+import { assertSpec, type AppSpec } from '../schema/spec.ts'
+import type { Store } from '../schema/store/index.ts'
+import type { GateResult, Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
+import { evaluateGates, type GateEvaluation } from './evaluate.ts'
+import { decide, isFinished } from './rollout.ts'
+import type { Decision, GateInput, MachineState } from './rollout/types.ts'
+import type { RolloutRef, Target } from './targets/target.ts'
+import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
+
+export interface TickContext {
+  store: Store
+  bus: Bus
+  holder: string
+  /** The target for a spec's target kind; undefined when this controller has none. */
+  targets: (kind: AppSpec['target']['kind']) => Target | undefined
+  providers: ReadonlyMap<string, TelemetryProvider>
+  clock?: () => number
+  log?: (line: string) => void
+}
+
+/** What a controller keeps between ticks of one rollout (lost on restart; nothing depends on it). */
+export interface TickMemory {
+  /** Recent windows per provider, oldest first, for judges that look at history. */
+  history: Map<string, WindowSample[]>
+}
+
+export interface TickResult {
+  finished: boolean
+  nextTickMs: number
+}
+
+const HISTORY_LIMIT = 600
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Consecutive INCONCLUSIVE results per gate within the current step, newest backwards. */
+function inconclusiveStreaks(results: readonly GateResult[], stepIndex: number, since: number | null): Map<string, number> {
+  const streaks = new Map<string, number>()
+  const closed = new Set<string>()
+  for (let i = results.length - 1; i >= 0; i--) {
+    const result = results[i]!
+    if (closed.has(result.gate)) continue
+    if (result.stepIndex !== stepIndex || (since !== null && result.at.getTime() < since) || result.verdict !== 'INCONCLUSIVE') {
+      closed.add(result.gate)
+      continue
+    }
+    streaks.set(result.gate, (streaks.get(result.gate) ?? 0) + 1)
+  }
+  return streaks
+}
+
+function machineState(rollout: Rollout, steps: readonly RolloutStep[]): MachineState {
+  return {
+    status: rollout.status,
+    stepIndex: rollout.currentStepIndex,
+    stepStartedAt: rollout.stepStartedAt?.getTime() ?? null,
+    weight: rollout.desiredWeight,
+    steps: steps.map((s) => ({ kind: s.kind, spec: s.spec })),
+    initial: rollout.fromVersion === null,
+  }
+}
+
+/**
+ * Desired and observed agree before anything is decided: after a crash, the new holder
+ * re-applies what was decided (canary running, stable running, traffic at the desired
+ * weight, a rollback finished). Returns why the canary is broken, if it is.
+ */
+async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Promise<string | null> {
+  if (rollout.status === 'ROLLING_BACK') {
+    await target.rollback(ref)
+    return null
+  }
+  if (rollout.fromVersion === null) {
+    // An initial deploy is "done" only once the version serves: bring it up before deciding.
+    if (rollout.status !== 'PENDING') return null
+    try {
+      await target.ensureStable(ref.application, ref.canaryVersion)
+      return null
+    } catch (error) {
+      return `${ref.canaryVersion} could not be started: ${message(error)}`
+    }
+  }
+  if (!['PENDING', 'PROGRESSING', 'PAUSED'].includes(rollout.status)) return null
+  const failure = await target.canaryFailure(ref)
+  if (failure) return failure
+  try {
+    await target.ensureStable(ref.application, rollout.fromVersion)
+    await target.prepare(ref)
+  } catch (error) {
+    return `the canary ${ref.canaryVersion} could not be started: ${message(error)}`
+  }
+  if ((await target.observedWeight(ref)) !== rollout.desiredWeight) await target.setWeight(ref, rollout.desiredWeight)
+  return null
+}
+
+/** Carries out a stored decision. Idempotent: a crash before or during it is mended by reconcile. */
+async function actuate(target: Target, ref: RolloutRef, decision: Decision): Promise<void> {
+  switch (decision.action) {
+    case 'INITIAL_DEPLOY':
+      await target.ensureStable(ref.application, ref.canaryVersion)
+      return
+    case 'ROLLBACK':
+    case 'ABORT':
+    case 'ROLLED_BACK':
+      await target.rollback(ref)
+      return
+    case 'PROMOTE':
+      await target.setWeight(ref, 100)
+      await target.promote(ref)
+      return
+    default:
+      if (decision.next.status === 'PROGRESSING' || decision.next.status === 'PAUSED') await target.setWeight(ref, decision.next.weight)
+  }
+}
+
+async function writeEvaluations(store: Store, rolloutId: string, stepIndex: number, evaluations: readonly GateEvaluation[]): Promise<void> {
+  const windowIds = new Map<WindowSample, string>()
+  for (const { sample } of evaluations) {
+    if (!sample || windowIds.has(sample)) continue
+    const window = await store.evidence.addWindow({
+      rolloutId,
+      stepIndex,
+      provider: sample.provider,
+      startAt: sample.start,
+      endAt: sample.end,
+      canary: sample.canary.values,
+      baseline: sample.baseline.values,
+    })
+    windowIds.set(sample, window.id)
+  }
+  for (const { verdict, sample } of evaluations) {
+    await store.evidence.addGateResult({
+      rolloutId,
+      stepIndex,
+      gate: verdict.gate,
+      verdict: verdict.verdict,
+      value: verdict.value,
+      reason: verdict.reason,
+      evidence: verdict.evidence,
+      windowId: sample ? (windowIds.get(sample) ?? null) : null,
+    })
+  }
+}
+
+async function writeSteps(store: Store, rolloutId: string, before: MachineState, after: MachineState, now: Date): Promise<void> {
+  if (after.stepIndex === before.stepIndex && after.status === before.status) return
+  for (let index = before.stepIndex; index < Math.min(after.stepIndex, before.steps.length); index++) {
+    await store.rollouts.updateStep(rolloutId, index, { status: 'COMPLETED', finishedAt: now })
+  }
+  if (isFinished(after.status)) {
+    const current = Math.min(after.stepIndex, before.steps.length - 1)
+    if (current >= 0 && after.stepIndex < before.steps.length) {
+      await store.rollouts.updateStep(rolloutId, current, { status: after.status === 'SUCCEEDED' ? 'COMPLETED' : 'SKIPPED', finishedAt: now })
+    }
+    return
+  }
+  if (after.stepIndex < before.steps.length && after.stepIndex !== before.stepIndex) {
+    await store.rollouts.updateStep(rolloutId, after.stepIndex, { status: 'RUNNING', startedAt: now })
+  } else if (before.status === 'PENDING' && after.status === 'PROGRESSING') {
+    await store.rollouts.updateStep(rolloutId, after.stepIndex, { status: 'RUNNING', startedAt: now })
+  }
+}
+
+/**
+ * One reconcile of one rollout, as a straight chain: load, reconcile actuation, gather
+ * telemetry, judge, decide, write the decision and desired weight in one transaction, then
+ * actuate, then publish. The optimistic seq check makes a second writer fail instead of
+ * deciding twice.
+ */
+export async function tickRollout(ctx: TickContext, rolloutId: string, memory: TickMemory): Promise<TickResult> {
+  const { store, bus, log } = ctx
+  const clock = ctx.clock ?? Date.now
+  const rollout = await store.rollouts.byId(rolloutId)
+  if (!rollout || isFinished(rollout.status)) return { finished: true, nextTickMs: 0 }
+  const app = await store.applications.byId(rollout.applicationId)
+  if (!app) return { finished: true, nextTickMs: 0 }
+  const spec = assertSpec(app.spec)
+  const [steps = []] = await store.rollouts.stepsFor([rolloutId])
+  const ref: RolloutRef = { rolloutId, application: spec, stableVersion: rollout.fromVersion, canaryVersion: rollout.toVersion }
+  const target = ctx.targets(spec.target.kind)
+
+  let canaryFailure: string | null = target ? null : `this controller has no ${spec.target.kind} target`
+  if (target) {
+    try {
+      canaryFailure = await reconcile(target, ref, rollout)
+    } catch (error) {
+      log?.(`${spec.name} ${rollout.toVersion}: could not reconcile the target: ${message(error)}`)
+      return { finished: false, nextTickMs: spec.intervalMs }
+    }
+  }
+
+  const [command = null]: (OperatorCommand | null)[] = await store.commands.pending(rolloutId)
+  const state = machineState(rollout, steps)
+  const step = steps[rollout.currentStepIndex]
+  const now = clock()
+
+  let evaluations: GateEvaluation[] | null = null
+  let gates: GateInput[] | null = null
+  if (rollout.status === 'PROGRESSING' && step?.kind === 'analyze' && !canaryFailure && spec.gates.length > 0) {
+    evaluations = await evaluateGates({
+      spec,
+      canaryVersion: rollout.toVersion,
+      baselineVersion: rollout.fromVersion,
+      canaryWeight: rollout.canaryWeight,
+      stepStartedAt: rollout.stepStartedAt?.getTime() ?? now,
+      now,
+      providers: ctx.providers,
+      history: (provider) => memory.history.get(provider) ?? [],
+      timeoutMs: Math.min(spec.intervalMs, 10_000),
+    })
+    for (const { sample } of evaluations) {
+      if (!sample) continue
+      const kept = memory.history.get(sample.provider) ?? []
+      if (kept.at(-1) !== sample) kept.push(sample)
+      memory.history.set(sample.provider, kept.slice(-HISTORY_LIMIT))
+    }
+    const limit = Math.max(...spec.gates.map((g) => g.inconclusiveLimit))
+    const [recent = []] = await store.evidence.gateResultsFor([rolloutId], { last: spec.gates.length * limit })
+    const streaks = inconclusiveStreaks(recent, rollout.currentStepIndex, state.stepStartedAt)
+    gates = evaluations.map(({ gate, verdict }) => ({
+      verdict,
+      dryRun: gate.dryRun,
+      inconclusiveLimit: gate.inconclusiveLimit,
+      inconclusiveStreak: verdict.verdict === 'INCONCLUSIVE' ? (streaks.get(gate.name) ?? 0) + 1 : 0,
+    }))
+  }
+
+  const decision = decide({
+    state,
+    gates,
+    command: command ? { kind: command.kind, full: command.full, actor: command.actor, reason: command.reason } : null,
+    canaryFailure,
+    now,
+  })
+  const { next } = decision
+  const stateChanged =
+    next.status !== state.status || next.stepIndex !== state.stepIndex || next.weight !== state.weight || next.stepStartedAt !== state.stepStartedAt
+  if (decision.action === null && !stateChanged && evaluations === null && command === null) {
+    return { finished: false, nextTickMs: spec.intervalMs }
+  }
+
+  const at = new Date(now)
+  const written = await store.transaction(async (tx) => {
+    if (evaluations) await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
+    const updated = await tx.rollouts.update(
+      rolloutId,
+      {
+        status: next.status,
+        desiredWeight: next.weight,
+        currentStepIndex: next.stepIndex,
+        stepStartedAt: next.stepStartedAt === null ? null : new Date(next.stepStartedAt),
+        ...(rollout.startedAt === null && next.status !== 'PENDING' ? { startedAt: at } : {}),
+        ...(decision.finished ? { finishedAt: at } : {}),
+      },
+      { expectSeq: rollout.seq },
+    )
+    await writeSteps(tx, rolloutId, state, next, at)
+    if (decision.action !== null) {
+      await tx.decisions.append({
+        rolloutId,
+        seq: updated.seq,
+        at,
+        action: decision.action,
+        actor: decision.actor,
+        reason: decision.reason,
+        stepIndex: state.stepIndex,
+        fromWeight: state.weight,
+        toWeight: next.weight,
+        evidence: decision.evidence as unknown as { [key: string]: Json },
+      })
+    }
+    if (command) await tx.commands.markApplied(command.id, decision.commandOutcome ?? 'APPLIED')
+    if (decision.action === 'INITIAL_DEPLOY' || (decision.action === 'PROMOTE' && next.status === 'SUCCEEDED')) {
+      await tx.applications.setStableVersion(app.id, rollout.toVersion)
+    }
+    return updated
+  })
+
+  if (decision.action !== null) log?.(`${spec.name} ${rollout.toVersion}: ${decision.action} — ${decision.reason}`)
+  // Every seq bump is published once, in order, so subscribers can tell a missed event.
+  const changes: { seq: number; status: string; kind: 'decision' | 'window' | 'state' | 'weight' }[] = [
+    { seq: written.seq, status: written.status, kind: decision.action !== null ? 'decision' : evaluations ? 'window' : 'state' },
+  ]
+  let final = written
+  if (target) {
+    try {
+      await actuate(target, ref, decision)
+      const observed = await target.observedWeight(ref)
+      const canaryWeight = decision.action === 'INITIAL_DEPLOY' ? 100 : observed
+      if (canaryWeight !== null && canaryWeight !== written.canaryWeight) {
+        final = await store.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq })
+        changes.push({ seq: final.seq, status: final.status, kind: 'weight' })
+      }
+    } catch (error) {
+      // Stored already: the next tick's reconcile retries the actuation.
+      log?.(`${spec.name} ${rollout.toVersion}: actuation failed, will retry: ${message(error)}`)
+    }
+  }
+  for (const change of changes) {
+    await bus.publish('rollout.changed', { rolloutId, application: spec.name, ...change, at: new Date().toISOString() })
+  }
+  const finished = isFinished(final.status)
+  return { finished, nextTickMs: next.status === 'ROLLING_BACK' ? 0 : spec.intervalMs }
+}
