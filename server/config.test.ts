@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, readConfig } from './config.ts'
+
+describe('readConfig', () => {
+  it('has the documented defaults', () => {
+    expect(readConfig({})).toMatchObject({
+      databaseUrl: './.sentra/sentra.db',
+      redisUrl: null,
+      port: 4000,
+      host: '127.0.0.1',
+      adminToken: null,
+      demo: false,
+      graphiql: false,
+      leaseTtlMs: 15_000,
+    })
+    expect(readConfig({}, { embedded: true }).demo).toBe(true)
+  })
+
+  it('reads every variable', () => {
+    const config = readConfig({
+      SENTRA_DATABASE_URL: 'mysql://root@127.0.0.1:3306/sentra',
+      SENTRA_REDIS_URL: 'redis://127.0.0.1:6379',
+      SENTRA_PORT: '4100',
+      SENTRA_HOST: '0.0.0.0',
+      SENTRA_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      SENTRA_DEMO: '0',
+      SENTRA_GRAPHIQL: 'true',
+      SENTRA_LEASE_TTL_MS: '3000',
+    })
+    expect(config).toMatchObject({ port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, redisUrl: 'redis://127.0.0.1:6379' })
+  })
+
+  it.each([
+    ['SENTRA_PORT', 'eighty', /SENTRA_PORT/],
+    ['SENTRA_PORT', '70000', /SENTRA_PORT/],
+    ['SENTRA_PORT', '-1', /SENTRA_PORT/],
+    ['SENTRA_PORT', '40 00', /SENTRA_PORT/],
+    ['SENTRA_ADMIN_TOKEN', 'short', /SENTRA_ADMIN_TOKEN/],
+    ['SENTRA_ADMIN_TOKEN', 'has spaces in the token value', /SENTRA_ADMIN_TOKEN/],
+    ['SENTRA_ADMIN_TOKEN', 'x'.repeat(300), /SENTRA_ADMIN_TOKEN/],
+    ['SENTRA_REDIS_URL', 'http://127.0.0.1:6379', /SENTRA_REDIS_URL/],
+    ['SENTRA_DEMO', 'maybe', /SENTRA_DEMO/],
+    ['SENTRA_GRAPHIQL', '2', /SENTRA_GRAPHIQL/],
+    ['SENTRA_LEASE_TTL_MS', '10', /SENTRA_LEASE_TTL_MS/],
+    ['SENTRA_LEASE_TTL_MS', '1e4', /SENTRA_LEASE_TTL_MS/],
+  ])('refuses %s=%s with a message naming it', (name, value, message) => {
+    expect(() => readConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => readConfig({ [name]: value })).toThrow(message)
+  })
+})
