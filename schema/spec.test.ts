@@ -703,3 +703,23 @@ describe('helpers', () => {
     expect(error.message).toContain('strategy.canary.steps[0].setWeight: must be between 0 and 100')
   })
 })
+
+describe('gate source (a declared provider)', () => {
+  const base = {
+    name: 'app',
+    target: { kind: 'process', listen: '127.0.0.1:8080', command: ['node', 'app.mjs'] },
+    strategy: { canary: { steps: [{ setWeight: 10 }, { analyze: { min: '10s' } }] } },
+  }
+  it('keeps a valid source on a provider gate', () => {
+    const result = parseSpec({ ...base, gates: [{ name: 'p95', provider: 'prometheus', source: 'prod-prom', query: 'x{version="{{version}}"}', judge: { kind: 'threshold', max: 1 } }] })
+    expect(result.ok && result.spec.gates[0]).toMatchObject({ provider: 'prometheus', source: 'prod-prom' })
+  })
+  it.each([
+    [{ name: 'e', signal: 'errorRate', source: 'prod-prom', judge: { kind: 'threshold', max: 0.1 } }, 'gates[0].source', /built-in signal/],
+    [{ name: 'p', provider: 'prometheus', source: 'Prod Prom', query: 'x{v="{{version}}"}', judge: { kind: 'threshold', max: 1 } }, 'gates[0].source', /./],
+  ])('rejects %j', (gate, path, message) => {
+    const result = parseSpec({ ...base, gates: [gate] })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.issues.find((i) => i.path === path)?.message).toMatch(message)
+  })
+})

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql'
 import { BadCursorError, ConflictError, NotFoundError } from '../schema/store/errors.ts'
 import { SpecError } from '../schema/spec.ts'
-import { badInput, conflict, notFound } from '../schema/graph/errors.ts'
+import { badInput, conflict, invalidDocument, notFound } from '../schema/graph/errors.ts'
 
 /**
  * Known domain errors become GraphQL errors with their code; anything else is masked as
@@ -22,8 +22,6 @@ function mapDomainError(error: unknown): GraphQLError | null {
   if (error instanceof ConflictError) return conflict(error.message)
   if (error instanceof NotFoundError) return notFound(error.message)
   if (error instanceof BadCursorError) return badInput(error.message, 'after')
-  if (error instanceof SpecError) {
-    return badInput(`invalid spec: ${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, error.issues[0]?.path ?? '', error.issues)
-  }
+  if (error instanceof SpecError) return invalidDocument('spec', error.issues)
   return null
 }

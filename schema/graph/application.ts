@@ -1,6 +1,6 @@
 import { parseSpec } from '../spec.ts'
 import { builder } from './builder.ts'
-import { badInput } from './errors.ts'
+import { invalidDocument } from './errors.ts'
 import { RolloutStatusEnum } from './enums.ts'
 import { pageArgs, toConnection } from './pagination.ts'
 import { ApplicationRef, RolloutRef } from './refs.ts'
@@ -52,11 +52,7 @@ builder.mutationFields((t) => ({
     args: { spec: t.arg({ type: 'JSON', required: true }) },
     resolve: async (_root, args, ctx) => {
       const parsed = parseSpec(args.spec)
-      if (!parsed.ok) {
-        const [first] = parsed.issues
-        const summary = parsed.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
-        throw badInput(`invalid spec: ${summary}`, first?.path ?? '', parsed.issues)
-      }
+      if (!parsed.ok) throw invalidDocument('spec', parsed.issues)
       const app = await ctx.store.applications.upsert(parsed.spec.name, parsed.spec)
       await ctx.bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
       return app

@@ -25,3 +25,9 @@ export const conflict = (message: string): GraphQLError => graphError('CONFLICT'
 export const forbidden = (message: string): GraphQLError => graphError('FORBIDDEN', message)
 export const unauthenticated = (): GraphQLError =>
   graphError('UNAUTHENTICATED', 'a valid API token is required (Authorization: Bearer <token>)')
+
+/** A document that failed validation: every issue, the first one's path in `extensions.path`. */
+export function invalidDocument(what: string, issues: readonly FieldIssue[]): GraphQLError {
+  const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+  return badInput(`invalid ${what}: ${summary}`, issues[0]?.path ?? '', issues)
+}

@@ -7,6 +7,7 @@ import './rollout.ts'
 import './rollout-commands.ts'
 import './rollout-events.ts'
 import './token.ts'
+import './provider.ts'
 
 export type { Actor, GraphContext } from './context.ts'
 export { createContext, hasScope } from './context.ts'

@@ -75,6 +75,7 @@ const gate = obj(
     name: dnsName('label'),
     signal: enumOf(BUILTIN_SIGNAL_NAMES as [string, ...string[]], 'one of the built-in signals').optional(),
     provider: enumOf(PROVIDERS, 'one of').optional(),
+    source: dnsName('label').optional(),
     query: query.optional(),
     judge,
     dryRun: z.boolean().optional(),
@@ -91,6 +92,9 @@ const gate = obj(
   const { signal, provider, judge: judgeValue } = value as Record<string, unknown>
   if (provider !== undefined && signal === undefined && value.query === undefined) {
     report(ctx, ['query'], `is required with provider (the ${String(provider)} query to run)`)
+  }
+  if (signal !== undefined && value.source !== undefined) {
+    report(ctx, ['source'], 'names a declared provider; a built-in signal has none')
   }
   if (signal !== undefined && value.query !== undefined) {
     report(ctx, ['query'], 'is only used with provider; a built-in signal needs no query')

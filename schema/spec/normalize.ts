@@ -126,7 +126,9 @@ function gateSpec(raw: RawGate, defaultLimit: number): GateSpec {
     inconclusiveLimit: raw.inconclusiveLimit ?? defaultLimit,
   }
   if (raw.signal !== undefined) return { ...base, signal: raw.signal as BuiltinSignal }
-  if (raw.provider !== undefined && raw.query !== undefined) return { ...base, provider: raw.provider as ProviderKind, query: raw.query }
+  if (raw.provider !== undefined && raw.query !== undefined) {
+    return { ...base, provider: raw.provider as ProviderKind, ...(raw.source !== undefined ? { source: raw.source } : {}), query: raw.query }
+  }
   throw new Error('unreachable: a validated gate has a signal or a provider with a query')
 }
 

@@ -130,11 +130,14 @@ interface GateSpecBase {
 export interface SignalGateSpec extends GateSpecBase {
   signal: BuiltinSignal
   provider?: undefined
+  source?: undefined
   query?: undefined
 }
 
 export interface ProviderGateSpec extends GateSpecBase {
   provider: ProviderKind
+  /** The declared provider to ask (applyProvider); default: the one named after the kind, else the only one of the kind. */
+  source?: string
   /** The provider's query language; uses `{{version}}` and may use `{{window}}`, `{{application}}`. */
   query: string
   signal?: undefined

@@ -5,6 +5,7 @@ import { connect, type Db } from './connect.ts'
 import { DecisionRepository } from './decisions.ts'
 import { EvidenceRepository } from './evidence.ts'
 import { LeaseRepository } from './leases.ts'
+import { ProviderRepository } from './providers.ts'
 import type { Executor } from './executor.ts'
 import { migrate as runMigrations } from './migrate.ts'
 import { RolloutRepository } from './rollouts.ts'
@@ -19,6 +20,7 @@ export { DecisionRepository } from './decisions.ts'
 export { ConflictError, NotFoundError, isUniqueViolation } from './errors.ts'
 export { EvidenceRepository } from './evidence.ts'
 export { LeaseRepository, type Lease } from './leases.ts'
+export { ProviderRepository, type StoredProvider } from './providers.ts'
 export type { Executor } from './executor.ts'
 export { migrate } from './migrate.ts'
 export * from './models.ts'
@@ -35,6 +37,7 @@ export interface Store {
   readonly commands: CommandRepository
   readonly tokens: TokenRepository
   readonly leases: LeaseRepository
+  readonly providers: ProviderRepository
   /**
    * Runs `fn` with a store whose repositories all use one transaction: committed when `fn`
    * resolves, rolled back when it throws. Inside, use only the store `fn` receives (on SQLite
@@ -82,6 +85,7 @@ function bind(db: Db, kysely: Kysely<Database>): Store {
     commands: new CommandRepository(executor),
     tokens: new TokenRepository(executor),
     leases: new LeaseRepository(executor),
+    providers: new ProviderRepository(executor),
     transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
     close: async () => {
       if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')

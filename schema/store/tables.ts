@@ -136,6 +136,15 @@ export interface LeasesTable {
   expires_at: number
 }
 
+export interface ProvidersTable {
+  name: string
+  kind: string
+  /** The validated ProviderSpec as JSON text (credentials included: the table is admin-only). */
+  config: string
+  created_at: number
+  updated_at: number
+}
+
 export interface MigrationsTable {
   name: string
   applied_at: number
@@ -152,5 +161,6 @@ export interface Database {
   operator_commands: OperatorCommandsTable
   api_tokens: ApiTokensTable
   leases: LeasesTable
+  providers: ProvidersTable
   sentra_migrations: MigrationsTable
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { DialectName } from '../connect.ts'
 import { initial } from './001-initial.ts'
 import { leases } from './002-leases.ts'
+import { providers } from './003-providers.ts'
 
 export interface Migration {
   /** Sorted by name; never renamed once released. */
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const migrations: readonly Migration[] = [initial, leases]
+export const migrations: readonly Migration[] = [initial, leases, providers]
