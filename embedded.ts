@@ -16,7 +16,7 @@ try {
   const bus = createBus(config.redisUrl ?? undefined)
   const log = (line: string) => console.log(line)
   const api = await serveApi(config, store, bus, { label: 'sentra (embedded)' })
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, log })
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log })
   const demo = config.demo ? runDemo({ store, bus, log }) : null
   stopOnSignals(async () => {
     await demo?.stop()

@@ -26,6 +26,15 @@ export interface EvaluateInput {
   timeoutMs: number
 }
 
+/**
+ * Which provider answers a gate: `builtin` for signals; a declared provider by name when the
+ * gate names a `source`; otherwise the default provider of the gate's kind.
+ */
+export function providerKey(gate: GateSpec): string {
+  if (gate.provider === undefined) return 'builtin'
+  return gate.source !== undefined ? `source:${gate.source}` : gate.provider
+}
+
 function inconclusive(gate: GateSpec, reason: string): GateVerdict {
   return { gate: gate.name, verdict: 'INCONCLUSIVE', value: null, baseline: null, reason, evidence: { reason } }
 }
@@ -43,15 +52,18 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
   const { spec, now, stepStartedAt } = input
   const byProvider = new Map<string, GateSpec[]>()
   for (const gate of spec.gates) {
-    const kind = gate.provider ?? 'builtin'
-    byProvider.set(kind, [...(byProvider.get(kind) ?? []), gate])
+    const key = providerKey(gate)
+    byProvider.set(key, [...(byProvider.get(key) ?? []), gate])
   }
   const start = new Date(Math.max(stepStartedAt, now - MAX_WINDOW_MS))
   const end = new Date(now)
   const results = await Promise.all(
     [...byProvider].map(async ([kind, gates]): Promise<GateEvaluation[]> => {
       const provider = input.providers.get(kind)
-      if (!provider) return gates.map((gate) => ({ gate, sample: null, verdict: inconclusive(gate, `no ${kind} provider is configured`) }))
+      if (!provider) {
+        const what = kind.startsWith('source:') ? `provider "${kind.slice('source:'.length)}" is declared` : `${kind} provider is declared (applyProvider)`
+        return gates.map((gate) => ({ gate, sample: null, verdict: inconclusive(gate, `no ${what}`) }))
+      }
       const query: WindowQuery = {
         application: spec.name,
         canaryVersion: input.canaryVersion,
@@ -60,6 +72,7 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
         end,
         canaryWeight: input.canaryWeight,
         gates,
+        intervalMs: spec.intervalMs,
       }
       let sample: WindowSample
       try {

@@ -12,7 +12,7 @@ try {
   const config = readConfig(process.env)
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
-  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, log: (line) => console.log(line) })
+  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log: (line) => console.log(line) })
   console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
   stopOnSignals(async () => {
     await runtime.stop()

@@ -8,7 +8,10 @@ import { ProxyRegistry } from './proxy/index.ts'
 import { ProcessTarget } from './targets/process.ts'
 import type { Target } from './targets/target.ts'
 import { BuiltinProvider } from './telemetry/builtin.ts'
-import type { TelemetryProvider } from './telemetry/provider.ts'
+import { ProviderRegistry } from './telemetry/registry.ts'
+
+/** How soon a provider declared or changed through the graph is used. */
+const PROVIDER_REFRESH_MS = 2000
 
 export interface ControllerRuntimeOptions {
   store: Store
@@ -19,6 +22,8 @@ export interface ControllerRuntimeOptions {
   log?: (line: string) => void
   scanIntervalMs?: number
   leaseTtlMs?: number
+  /** Ports for process-target versions (SENTRA_PROCESS_PORTS); any free port when unset. */
+  processPorts?: [number, number] | null
 }
 
 export interface ControllerRuntime {
@@ -53,9 +58,14 @@ async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['tar
 export async function startControllerRuntime(options: ControllerRuntimeOptions): Promise<ControllerRuntime> {
   const { store, bus, log } = options
   const proxies = new ProxyRegistry()
-  const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}) })
+  const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}), ...(options.processPorts ? { portRange: options.processPorts } : {}) })
   const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : undefined)
-  const providers = new Map<string, TelemetryProvider>([['builtin', new BuiltinProvider((app) => proxies.get(app)?.metrics)]])
+  const registry = new ProviderRegistry(store.providers, new BuiltinProvider((app) => proxies.get(app)?.metrics))
+  await registry.refresh()
+  const refresher = setInterval(() => {
+    registry.refresh().catch((error: unknown) => log?.(`controller: cannot reload providers: ${error instanceof Error ? error.message : String(error)}`))
+  }, PROVIDER_REFRESH_MS)
+  refresher.unref()
   const leases: LeaseManager = options.redisUrl
     ? new RedisLeases(options.redisUrl, options.redisPrefix ? { prefix: options.redisPrefix } : {})
     : new StoreLeases(store.leases)
@@ -65,7 +75,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     bus,
     leases,
     targets: targetFor,
-    providers,
+    providers: () => registry.providers,
     ...(log ? { log } : {}),
     ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
     ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
@@ -75,6 +85,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     controller,
     proxies,
     stop: async () => {
+      clearInterval(refresher)
       await controller.stop()
       await processTarget.close()
       await proxies.closeAll()

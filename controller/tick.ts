@@ -2,7 +2,7 @@ import type { Bus } from '../schema/events/bus.ts'
 import { assertSpec, type AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
 import type { GateResult, Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
-import { evaluateGates, type GateEvaluation } from './evaluate.ts'
+import { evaluateGates, providerKey, type GateEvaluation } from './evaluate.ts'
 import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
@@ -14,7 +14,8 @@ export interface TickContext {
   holder: string
   /** The target for a spec's target kind; undefined when this controller has none. */
   targets: (kind: AppSpec['target']['kind']) => Target | undefined
-  providers: ReadonlyMap<string, TelemetryProvider>
+  /** The providers to ask now (declared providers may change while the controller runs). */
+  providers: () => ReadonlyMap<string, TelemetryProvider>
   clock?: () => number
   log?: (line: string) => void
 }
@@ -207,15 +208,16 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       canaryWeight: rollout.canaryWeight,
       stepStartedAt: rollout.stepStartedAt?.getTime() ?? now,
       now,
-      providers: ctx.providers,
+      providers: ctx.providers(),
       history: (provider) => memory.history.get(provider) ?? [],
       timeoutMs: Math.min(spec.intervalMs, 10_000),
     })
-    for (const { sample } of evaluations) {
+    for (const { gate, sample } of evaluations) {
       if (!sample) continue
-      const kept = memory.history.get(sample.provider) ?? []
+      const key = providerKey(gate)
+      const kept = memory.history.get(key) ?? []
       if (kept.at(-1) !== sample) kept.push(sample)
-      memory.history.set(sample.provider, kept.slice(-HISTORY_LIMIT))
+      memory.history.set(key, kept.slice(-HISTORY_LIMIT))
     }
     const limit = Math.max(...spec.gates.map((g) => g.inconclusiveLimit))
     const [recent = []] = await store.evidence.gateResultsFor([rolloutId], { last: spec.gates.length * limit })

@@ -26,8 +26,9 @@ describe('readConfig', () => {
       SENTRA_DEMO: '0',
       SENTRA_GRAPHIQL: 'true',
       SENTRA_LEASE_TTL_MS: '3000',
+      SENTRA_PROCESS_PORTS: '5100-5199',
     })
-    expect(config).toMatchObject({ port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, redisUrl: 'redis://127.0.0.1:6379' })
+    expect(config).toMatchObject({ port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
   })
 
   it.each([
@@ -43,6 +44,10 @@ describe('readConfig', () => {
     ['SENTRA_GRAPHIQL', '2', /SENTRA_GRAPHIQL/],
     ['SENTRA_LEASE_TTL_MS', '10', /SENTRA_LEASE_TTL_MS/],
     ['SENTRA_LEASE_TTL_MS', '1e4', /SENTRA_LEASE_TTL_MS/],
+    ['SENTRA_PROCESS_PORTS', '5100', /SENTRA_PROCESS_PORTS/],
+    ['SENTRA_PROCESS_PORTS', '80-90', /SENTRA_PROCESS_PORTS/],
+    ['SENTRA_PROCESS_PORTS', '6000-5000', /SENTRA_PROCESS_PORTS/],
+    ['SENTRA_PROCESS_PORTS', '5000-70000', /SENTRA_PROCESS_PORTS/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => readConfig({ [name]: value })).toThrow(message)

@@ -13,6 +13,8 @@ export interface Config {
   production: boolean
   /** How long a dead controller's rollouts wait before another controller takes them. */
   leaseTtlMs: number
+  /** Ports the process target runs versions on (so Prometheus can scrape them); null = any free port. */
+  processPorts: [number, number] | null
 }
 
 export class ConfigError extends Error {}
@@ -31,6 +33,15 @@ function milliseconds(name: string, raw: string | undefined, fallback: number, m
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(`${name}: "${raw}" must be a whole number of milliseconds from ${min} to ${max}`)
   return value
+}
+
+function portRange(raw: string | undefined): [number, number] | null {
+  if (raw === undefined || raw === '') return null
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(raw)
+  const from = Number(match?.[1])
+  const to = Number(match?.[2])
+  if (!match || from < 1024 || to > 65535 || from > to) throw new ConfigError(`SENTRA_PROCESS_PORTS: "${raw}" must be a range like 5100-5199 within 1024-65535`)
+  return [from, to]
 }
 
 function flag(name: string, raw: string | undefined, fallback: boolean): boolean {
@@ -57,6 +68,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     configFile: env.SENTRA_CONFIG || null,
     graphiql: flag('SENTRA_GRAPHIQL', env.SENTRA_GRAPHIQL, false),
     production: env.NODE_ENV === 'production',
+    processPorts: portRange(env.SENTRA_PROCESS_PORTS),
     leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
   }
 }

@@ -105,7 +105,10 @@ export function readLatest(judge: string, history: readonly WindowSample[], gate
     return inconclusive(`only ${requests} canary request${requests === 1 ? '' : 's'} in the window; need ${MIN_CANARY_REQUESTS}`)
   }
   const raw = sample.canary.values[key]
-  if (raw === undefined || raw === null) return inconclusive(`no canary data for ${key} in the window`)
+  if (raw === undefined || raw === null) {
+    const why = sample.canary.reasons?.[key]
+    return inconclusive(why ? `no canary data for ${key}: ${why}` : `no canary data for ${key} in the window`)
+  }
   if (!Number.isFinite(raw)) return inconclusive(`no usable canary data for ${key} in the window (got ${raw})`)
 
   return {

@@ -12,6 +12,8 @@ export interface VersionWindow {
    * provider, the gate name for a provider query. null means "no data", never zero.
    */
   values: Record<string, number | null>
+  /** Why a value is null, by the same key (e.g. Prometheus's own error text), when the provider knows. */
+  reasons?: Record<string, string>
 }
 
 /** The canary and the baseline (stable) over the same window. */
@@ -35,6 +37,8 @@ export interface WindowQuery {
   canaryWeight: number
   /** The gates this provider answers for in this window. */
   gates: readonly GateSpec[]
+  /** The application's evaluation interval (`{{interval}}` in queries). */
+  intervalMs?: number
 }
 
 /** Typed "no values": becomes an INCONCLUSIVE verdict, never a pass (and never a fail). */

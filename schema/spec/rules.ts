@@ -6,7 +6,7 @@ import { didYouMean } from './path.ts'
 /** Templates a target's command, env values and cwd may use. */
 export const TARGET_TEMPLATES = ['version', 'port'] as const
 /** Templates a provider query may use; `{{version}}` is required. */
-export const QUERY_TEMPLATES = ['version', 'window', 'application'] as const
+export const QUERY_TEMPLATES = ['version', 'window', 'application', 'namespace', 'interval'] as const
 
 export type DnsRule = 'label' | 'rfc1123-label' | 'subdomain'
 
