@@ -10,6 +10,7 @@ interface Benchmark {
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   api: () => import('./api.ts'),
+  detection: () => import('./detection.ts'),
 }
 
 const name = process.argv[2]
