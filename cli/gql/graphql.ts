@@ -1,0 +1,502 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type RolloutStatus =
+  | 'ABORTED'
+  | 'FAILED'
+  | 'PAUSED'
+  | 'PENDING'
+  | 'PROGRESSING'
+  | 'ROLLED_BACK'
+  | 'ROLLING_BACK'
+  | 'SUCCEEDED';
+
+export type StepKind =
+  | 'ANALYZE'
+  | 'PAUSE'
+  | 'SET_WEIGHT';
+
+export type StepStatus =
+  | 'COMPLETED'
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SKIPPED';
+
+export type TokenScope =
+  | 'ADMIN'
+  | 'OPERATE'
+  | 'READ';
+
+export type Verdict =
+  | 'FAIL'
+  | 'INCONCLUSIVE'
+  | 'PASS';
+
+export type CliApplicationsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CliApplicationsQuery = { applications: { edges: Array<{ node: { id: string, name: string, stableVersion: string | null, spec: unknown, createdAt: string, updatedAt: string, rollouts: { edges: Array<{ node: { id: string, toVersion: string, status: RolloutStatus, canaryWeight: number } }> } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CliApplyApplicationMutationVariables = Exact<{
+  spec: unknown;
+}>;
+
+
+export type CliApplyApplicationMutation = { applyApplication: { id: string, name: string, stableVersion: string | null, createdAt: string, updatedAt: string } };
+
+export type CliRolloutSummaryFragment = { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number };
+
+export type CliStartRolloutMutationVariables = Exact<{
+  application: string;
+  version: string;
+}>;
+
+
+export type CliStartRolloutMutation = { startRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliPromoteRolloutMutationVariables = Exact<{
+  id: string | number;
+  full?: boolean | null | undefined;
+}>;
+
+
+export type CliPromoteRolloutMutation = { promoteRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliPauseRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type CliPauseRolloutMutation = { pauseRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliResumeRolloutMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CliResumeRolloutMutation = { resumeRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliRollbackRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type CliRollbackRolloutMutation = { rollbackRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliAbortRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type CliAbortRolloutMutation = { abortRollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number } };
+
+export type CliRolloutsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  application?: string | null | undefined;
+  status?: Array<RolloutStatus> | RolloutStatus | null | undefined;
+}>;
+
+
+export type CliRolloutsQuery = { rollouts: { edges: Array<{ node: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number, createdAt: string, startedAt: string | null, finishedAt: string | null, steps: Array<{ index: number }>, lastDecision: { at: string, action: string, actor: string, reason: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CliRolloutDetailFragment = { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, desiredWeight: number, currentStepIndex: number, seq: number, createdAt: string, startedAt: string | null, stepStartedAt: string | null, finishedAt: string | null, steps: Array<{ index: number, kind: StepKind, status: StepStatus, setWeight: number | null, analyzeMin: string | null, analyzeMax: string | null, pauseDuration: string | null, startedAt: string | null, finishedAt: string | null }>, gates: Array<{ name: string, signal: string | null, provider: string | null, query: string | null, dryRun: boolean, judge: unknown, lastResult: { at: string, verdict: Verdict, value: number | null, reason: string } | null }>, decisions: Array<{ seq: number, at: string, action: string, actor: string, reason: string, stepIndex: number, fromWeight: number, toWeight: number }> };
+
+export type CliRolloutQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CliRolloutQuery = { rollout: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, desiredWeight: number, currentStepIndex: number, seq: number, createdAt: string, startedAt: string | null, stepStartedAt: string | null, finishedAt: string | null, steps: Array<{ index: number, kind: StepKind, status: StepStatus, setWeight: number | null, analyzeMin: string | null, analyzeMax: string | null, pauseDuration: string | null, startedAt: string | null, finishedAt: string | null }>, gates: Array<{ name: string, signal: string | null, provider: string | null, query: string | null, dryRun: boolean, judge: unknown, lastResult: { at: string, verdict: Verdict, value: number | null, reason: string } | null }>, decisions: Array<{ seq: number, at: string, action: string, actor: string, reason: string, stepIndex: number, fromWeight: number, toWeight: number }> } | null };
+
+export type CliRolloutChangedSubscriptionVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CliRolloutChangedSubscription = { rolloutChanged: { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, desiredWeight: number, currentStepIndex: number, seq: number, createdAt: string, startedAt: string | null, stepStartedAt: string | null, finishedAt: string | null, steps: Array<{ index: number, kind: StepKind, status: StepStatus, setWeight: number | null, analyzeMin: string | null, analyzeMax: string | null, pauseDuration: string | null, startedAt: string | null, finishedAt: string | null }>, gates: Array<{ name: string, signal: string | null, provider: string | null, query: string | null, dryRun: boolean, judge: unknown, lastResult: { at: string, verdict: Verdict, value: number | null, reason: string } | null }>, decisions: Array<{ seq: number, at: string, action: string, actor: string, reason: string, stepIndex: number, fromWeight: number, toWeight: number }> } };
+
+export type CliViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CliViewerQuery = { viewer: { name: string, scope: TokenScope } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const CliRolloutSummaryFragmentDoc = new TypedDocumentString(`
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}
+    `, {"fragmentName":"CliRolloutSummary"}) as unknown as TypedDocumentString<CliRolloutSummaryFragment, unknown>;
+export const CliRolloutDetailFragmentDoc = new TypedDocumentString(`
+    fragment CliRolloutDetail on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  desiredWeight
+  currentStepIndex
+  seq
+  createdAt
+  startedAt
+  stepStartedAt
+  finishedAt
+  steps {
+    index
+    kind
+    status
+    setWeight
+    analyzeMin
+    analyzeMax
+    pauseDuration
+    startedAt
+    finishedAt
+  }
+  gates {
+    name
+    signal
+    provider
+    query
+    dryRun
+    judge
+    lastResult {
+      at
+      verdict
+      value
+      reason
+    }
+  }
+  decisions(last: 50) {
+    seq
+    at
+    action
+    actor
+    reason
+    stepIndex
+    fromWeight
+    toWeight
+  }
+}
+    `, {"fragmentName":"CliRolloutDetail"}) as unknown as TypedDocumentString<CliRolloutDetailFragment, unknown>;
+export const CliApplicationsDocument = new TypedDocumentString(`
+    query CliApplications($first: Int, $after: String) {
+  applications(first: $first, after: $after) {
+    edges {
+      node {
+        id
+        name
+        stableVersion
+        spec
+        createdAt
+        updatedAt
+        rollouts(first: 1) {
+          edges {
+            node {
+              id
+              toVersion
+              status
+              canaryWeight
+            }
+          }
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliApplicationsQuery, CliApplicationsQueryVariables>;
+export const CliApplyApplicationDocument = new TypedDocumentString(`
+    mutation CliApplyApplication($spec: JSON!) {
+  applyApplication(spec: $spec) {
+    id
+    name
+    stableVersion
+    createdAt
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<CliApplyApplicationMutation, CliApplyApplicationMutationVariables>;
+export const CliStartRolloutDocument = new TypedDocumentString(`
+    mutation CliStartRollout($application: String!, $version: String!) {
+  startRollout(application: $application, version: $version) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliStartRolloutMutation, CliStartRolloutMutationVariables>;
+export const CliPromoteRolloutDocument = new TypedDocumentString(`
+    mutation CliPromoteRollout($id: ID!, $full: Boolean) {
+  promoteRollout(id: $id, full: $full) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliPromoteRolloutMutation, CliPromoteRolloutMutationVariables>;
+export const CliPauseRolloutDocument = new TypedDocumentString(`
+    mutation CliPauseRollout($id: ID!, $reason: String) {
+  pauseRollout(id: $id, reason: $reason) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliPauseRolloutMutation, CliPauseRolloutMutationVariables>;
+export const CliResumeRolloutDocument = new TypedDocumentString(`
+    mutation CliResumeRollout($id: ID!) {
+  resumeRollout(id: $id) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliResumeRolloutMutation, CliResumeRolloutMutationVariables>;
+export const CliRollbackRolloutDocument = new TypedDocumentString(`
+    mutation CliRollbackRollout($id: ID!, $reason: String) {
+  rollbackRollout(id: $id, reason: $reason) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliRollbackRolloutMutation, CliRollbackRolloutMutationVariables>;
+export const CliAbortRolloutDocument = new TypedDocumentString(`
+    mutation CliAbortRollout($id: ID!, $reason: String) {
+  abortRollout(id: $id, reason: $reason) {
+    ...CliRolloutSummary
+  }
+}
+    fragment CliRolloutSummary on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  currentStepIndex
+}`) as unknown as TypedDocumentString<CliAbortRolloutMutation, CliAbortRolloutMutationVariables>;
+export const CliRolloutsDocument = new TypedDocumentString(`
+    query CliRollouts($first: Int, $after: String, $application: String, $status: [RolloutStatus!]) {
+  rollouts(
+    first: $first
+    after: $after
+    application: $application
+    status: $status
+  ) {
+    edges {
+      node {
+        id
+        applicationName
+        fromVersion
+        toVersion
+        status
+        canaryWeight
+        currentStepIndex
+        createdAt
+        startedAt
+        finishedAt
+        steps {
+          index
+        }
+        lastDecision {
+          at
+          action
+          actor
+          reason
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliRolloutsQuery, CliRolloutsQueryVariables>;
+export const CliRolloutDocument = new TypedDocumentString(`
+    query CliRollout($id: ID!) {
+  rollout(id: $id) {
+    ...CliRolloutDetail
+  }
+}
+    fragment CliRolloutDetail on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  desiredWeight
+  currentStepIndex
+  seq
+  createdAt
+  startedAt
+  stepStartedAt
+  finishedAt
+  steps {
+    index
+    kind
+    status
+    setWeight
+    analyzeMin
+    analyzeMax
+    pauseDuration
+    startedAt
+    finishedAt
+  }
+  gates {
+    name
+    signal
+    provider
+    query
+    dryRun
+    judge
+    lastResult {
+      at
+      verdict
+      value
+      reason
+    }
+  }
+  decisions(last: 50) {
+    seq
+    at
+    action
+    actor
+    reason
+    stepIndex
+    fromWeight
+    toWeight
+  }
+}`) as unknown as TypedDocumentString<CliRolloutQuery, CliRolloutQueryVariables>;
+export const CliRolloutChangedDocument = new TypedDocumentString(`
+    subscription CliRolloutChanged($id: ID!) {
+  rolloutChanged(id: $id) {
+    ...CliRolloutDetail
+  }
+}
+    fragment CliRolloutDetail on Rollout {
+  id
+  applicationName
+  fromVersion
+  toVersion
+  status
+  canaryWeight
+  desiredWeight
+  currentStepIndex
+  seq
+  createdAt
+  startedAt
+  stepStartedAt
+  finishedAt
+  steps {
+    index
+    kind
+    status
+    setWeight
+    analyzeMin
+    analyzeMax
+    pauseDuration
+    startedAt
+    finishedAt
+  }
+  gates {
+    name
+    signal
+    provider
+    query
+    dryRun
+    judge
+    lastResult {
+      at
+      verdict
+      value
+      reason
+    }
+  }
+  decisions(last: 50) {
+    seq
+    at
+    action
+    actor
+    reason
+    stepIndex
+    fromWeight
+    toWeight
+  }
+}`) as unknown as TypedDocumentString<CliRolloutChangedSubscription, CliRolloutChangedSubscriptionVariables>;
+export const CliViewerDocument = new TypedDocumentString(`
+    query CliViewer {
+  viewer {
+    name
+    scope
+  }
+}
+    `) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;
