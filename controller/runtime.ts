@@ -4,6 +4,7 @@ import type { Store } from '../schema/store/index.ts'
 import { ACTIVE_STATUSES } from '../schema/store/models.ts'
 import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
+import { answerPreflights } from './preflight.ts'
 import { ProxyRegistry } from './proxy/index.ts'
 import { ProcessTarget } from './targets/process.ts'
 import type { Target } from './targets/target.ts'
@@ -81,11 +82,13 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
   })
   await controller.start()
+  const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })
   return {
     controller,
     proxies,
     stop: async () => {
       clearInterval(refresher)
+      await stopPreflights()
       await controller.stop()
       await processTarget.close()
       await proxies.closeAll()

@@ -55,4 +55,9 @@ export interface TelemetryProvider {
   sample(q: WindowQuery, signal: AbortSignal): Promise<WindowSample>
   /** Reachability, checked before a rollout starts. */
   ping(signal: AbortSignal): Promise<void>
+  /**
+   * A dry run of a gate's query (templates rendered for `vars`): rejects with the provider's
+   * own message when the query does not parse or cannot run. No data is not a failure here.
+   */
+  checkQuery?(query: string, signal: AbortSignal, vars: { application?: string; version?: string }): Promise<void>
 }

@@ -1,12 +1,14 @@
 import type { ProviderSpec } from '../../schema/provider-spec.ts'
 import type { ProviderRepository } from '../../schema/store/providers.ts'
+import { LokiProvider } from './loki.ts'
 import { PrometheusProvider } from './prometheus.ts'
+import { TempoProvider } from './tempo.ts'
 import type { TelemetryProvider } from './provider.ts'
 
 /** The one factory switch: a declared provider becomes a client of its kind. */
 export type ProviderFactory = (spec: ProviderSpec) => TelemetryProvider
 
-const factories: Partial<Record<ProviderSpec['kind'], ProviderFactory>> = {
+const factories: Record<ProviderSpec['kind'], ProviderFactory> = {
   prometheus: (spec) =>
     new PrometheusProvider({
       url: spec.url,
@@ -15,11 +17,8 @@ const factories: Partial<Record<ProviderSpec['kind'], ProviderFactory>> = {
       ...(spec.bearerToken !== undefined ? { bearerToken: spec.bearerToken } : {}),
       ...(spec.basicAuth !== undefined ? { basicAuth: spec.basicAuth } : {}),
     }),
-}
-
-/** Registers the client factory of a provider kind (each kind's file adds its own). */
-export function registerProviderKind(kind: ProviderSpec['kind'], factory: ProviderFactory): void {
-  factories[kind] = factory
+  loki: (spec) => LokiProvider.fromSpec(spec),
+  tempo: (spec) => TempoProvider.fromSpec(spec),
 }
 
 /**
@@ -51,9 +50,7 @@ export class ProviderRegistry {
     const map = new Map<string, TelemetryProvider>([['builtin', this.#builtin]])
     const byKind = new Map<string, ProviderSpec[]>()
     for (const { spec } of declared) {
-      const factory = factories[spec.kind]
-      if (!factory) continue
-      map.set(`source:${spec.name}`, factory(spec))
+      map.set(`source:${spec.name}`, factories[spec.kind](spec))
       byKind.set(spec.kind, [...(byKind.get(spec.kind) ?? []), spec])
     }
     for (const [kind, specs] of byKind) {

@@ -24,7 +24,7 @@ const command: Payloads['rollout.command'] = {
 
 describe('the channel contract', () => {
   it('lists every channel once, each with a validator', () => {
-    expect([...CHANNELS].sort()).toEqual(['application.changed', 'rollout.changed', 'rollout.command'])
+    expect([...CHANNELS].sort()).toEqual(['application.changed', 'preflight.reply', 'preflight.request', 'rollout.changed', 'rollout.command'])
     expect(Object.keys(VALIDATORS).sort()).toEqual([...CHANNELS].sort())
     expect(isChannel('rollout.changed')).toBe(true)
     expect(isChannel('rollout.deleted')).toBe(false)
@@ -80,5 +80,18 @@ describe('the channel contract', () => {
     expect(decodeMessage('rollout.changed', '{"seq":1}')).toMatchObject({ ok: false, reason: 'invalid' })
     const huge = JSON.stringify({ ...rolloutChanged(1), padding: 'é'.repeat(MAX_MESSAGE_BYTES / 2) })
     expect(decodeMessage('rollout.changed', huge)).toMatchObject({ ok: false, reason: 'too-large' })
+  })
+})
+
+describe('the preflight channels', () => {
+  it('accept a well-formed request and reply, and refuse malformed ones naming the field', () => {
+    const at = new Date().toISOString()
+    expect(VALIDATORS['preflight.request']({ requestId: 'r1', application: 'shop', version: 'v2', at }).ok).toBe(true)
+    expect(VALIDATORS['preflight.reply']({ requestId: 'r1', responder: 'c1', issues: [{ gate: 'p95', provider: 'prometheus', message: 'parse error' }], at }).ok).toBe(true)
+    const bad = VALIDATORS['preflight.reply']({ requestId: 'r1', responder: 'c1', issues: [{ gate: 'p95', provider: 'prometheus', message: 7 }], at })
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.error).toMatch(/issues\.0\.message/)
+    expect(VALIDATORS['preflight.reply']({ requestId: 'r1', responder: 'c1', issues: Array.from({ length: 101 }, () => ({ gate: 'g', provider: 'p', message: 'm' })), at }).ok).toBe(false)
+    expect(VALIDATORS['preflight.request']({ requestId: '', application: 'shop', version: 'v2', at }).ok).toBe(false)
   })
 })

@@ -51,17 +51,42 @@ export interface ApplicationChangedEvent {
   at: string
 }
 
+/** `preflight.request`: before a rollout starts, the API asks a controller to try its provider gates. */
+export interface PreflightRequestEvent {
+  requestId: string
+  application: string
+  version: string
+  at: string
+}
+
+/** One provider gate that failed its dry run: which gate, which provider, and the provider's own words. */
+export interface PreflightIssue {
+  gate: string
+  provider: string
+  message: string
+}
+
+/** `preflight.reply`: a controller's answer; `issues` is empty when every provider answered and every query parsed. */
+export interface PreflightReplyEvent {
+  requestId: string
+  responder: string
+  issues: PreflightIssue[]
+  at: string
+}
+
 /** Channel name → payload type. */
 export interface Payloads {
   'rollout.changed': RolloutChangedEvent
   'rollout.command': RolloutCommandEvent
   'application.changed': ApplicationChangedEvent
+  'preflight.request': PreflightRequestEvent
+  'preflight.reply': PreflightReplyEvent
 }
 
 export type Channel = keyof Payloads
 
 /** Every channel, once. */
-export const CHANNELS = ['rollout.changed', 'rollout.command', 'application.changed'] as const satisfies readonly Channel[]
+export const CHANNELS = ['rollout.changed', 'rollout.command', 'application.changed', 'preflight.request', 'preflight.reply'] as const satisfies readonly Channel[]
 
 // Compile-time check that CHANNELS lists every key of Payloads.
 type MissingChannels = Exclude<Channel, (typeof CHANNELS)[number]>
@@ -101,6 +126,18 @@ export const PAYLOAD_SCHEMAS = {
     name: z.string().min(1).max(200),
     at: isoTime,
   }) satisfies z.ZodType<ApplicationChangedEvent>,
+  'preflight.request': z.object({
+    requestId: id,
+    application: z.string().min(1).max(200),
+    version: z.string().min(1).max(200),
+    at: isoTime,
+  }) satisfies z.ZodType<PreflightRequestEvent>,
+  'preflight.reply': z.object({
+    requestId: id,
+    responder: z.string().min(1).max(500),
+    issues: z.array(z.object({ gate: z.string().max(200), provider: z.string().max(200), message: z.string().max(4000) })).max(100),
+    at: isoTime,
+  }) satisfies z.ZodType<PreflightReplyEvent>,
 } as const satisfies { [C in Channel]: z.ZodType<Payloads[C]> }
 
 /** The outcome of validating a value against a channel's contract. */
@@ -128,6 +165,8 @@ export const VALIDATORS: { readonly [C in Channel]: Validator<Payloads[C]> } = {
   'rollout.changed': validatorFor('rollout.changed'),
   'rollout.command': validatorFor('rollout.command'),
   'application.changed': validatorFor('application.changed'),
+  'preflight.request': validatorFor('preflight.request'),
+  'preflight.reply': validatorFor('preflight.reply'),
 }
 
 /** Whether `value` is a known channel name. */

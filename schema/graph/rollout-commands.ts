@@ -1,9 +1,11 @@
 import { commandRefusal } from '../commands.ts'
+import { preflight } from '../preflight.ts'
 import { beginRollout } from '../rollout-start.ts'
+import { assertSpec } from '../spec.ts'
 import type { CommandKind, Rollout } from '../store/models.ts'
 import { builder } from './builder.ts'
 import type { GraphContext } from './context.ts'
-import { badInput, conflict, notFound } from './errors.ts'
+import { badInput, conflict, invalidDocument, notFound } from './errors.ts'
 import { parseGlobalId } from './ids.ts'
 import { RolloutRef } from './rollout.ts'
 
@@ -69,6 +71,15 @@ builder.mutationFields((t) => ({
       const app = args.application.length <= 63 ? await ctx.store.applications.byName(args.application) : null
       if (!app) throw notFound(`application "${args.application.slice(0, 63)}" does not exist`)
       if (app.stableVersion === args.version) throw conflict(`${args.version} is already the stable version of ${app.name}`)
+      const spec = assertSpec(app.spec)
+      const issues = await preflight(ctx.bus, spec, args.version)
+      if (issues && issues.length > 0) {
+        const fields = issues.map((issue) => {
+          const index = spec.gates.findIndex((gate) => gate.name === issue.gate)
+          return { path: `gates[${index}].query`, message: `${issue.provider}: ${issue.message}` }
+        })
+        throw invalidDocument(`provider gates of ${app.name} (their dry run failed)`, fields)
+      }
       return beginRollout(ctx.store, ctx.bus, app, args.version)
     },
   }),
