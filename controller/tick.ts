@@ -37,6 +37,14 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/**
+ * A sequential judge that has data but not yet enough evidence says so ("collecting"):
+ * that is progress, not missing data, and must not count toward the inconclusive limit.
+ */
+function isCollecting(evidence: { [key: string]: Json } | undefined): boolean {
+  return evidence?.state === 'collecting'
+}
+
 /** Consecutive INCONCLUSIVE results per gate within the current step, newest backwards. */
 function inconclusiveStreaks(results: readonly GateResult[], stepIndex: number, since: number | null): Map<string, number> {
   const streaks = new Map<string, number>()
@@ -44,7 +52,7 @@ function inconclusiveStreaks(results: readonly GateResult[], stepIndex: number, 
   for (let i = results.length - 1; i >= 0; i--) {
     const result = results[i]!
     if (closed.has(result.gate)) continue
-    if (result.stepIndex !== stepIndex || (since !== null && result.at.getTime() < since) || result.verdict !== 'INCONCLUSIVE') {
+    if (result.stepIndex !== stepIndex || (since !== null && result.at.getTime() < since) || result.verdict !== 'INCONCLUSIVE' || isCollecting(result.evidence)) {
       closed.add(result.gate)
       continue
     }
@@ -226,7 +234,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       verdict,
       dryRun: gate.dryRun,
       inconclusiveLimit: gate.inconclusiveLimit,
-      inconclusiveStreak: verdict.verdict === 'INCONCLUSIVE' ? (streaks.get(gate.name) ?? 0) + 1 : 0,
+      inconclusiveStreak: verdict.verdict === 'INCONCLUSIVE' && !isCollecting(verdict.evidence) ? (streaks.get(gate.name) ?? 0) + 1 : 0,
     }))
   }
 

@@ -17,7 +17,11 @@ describe('judgeFor', () => {
     expect(judge.judge([windowOf({ canary: 0.5, baseline: 0.01 })], signalGate('errorRate', spec)).verdict).toBe('FAIL')
   })
 
-  it('says plainly that the sequential judge is not available yet', () => {
-    expect(() => judgeFor({ kind: 'sequential', alpha: 0.01 })).toThrow(/sequential judge is not available yet/)
+  it('returns the sequential judge', () => {
+    const spec = { kind: 'sequential', alpha: 0.01 } as const
+    const judge = judgeFor(spec)
+    expect(judge.kind).toBe('sequential')
+    // One ordinary window is not evidence either way.
+    expect(judge.judge([windowOf({ canary: 0.01, baseline: 0.01 })], signalGate('errorRate', spec)).verdict).toBe('INCONCLUSIVE')
   })
 })

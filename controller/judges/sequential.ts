@@ -1,0 +1,383 @@
+/**
+ * The sequential judge: anytime-valid, one-sided tests of canary against baseline that may
+ * be evaluated at every tick without inflating false alarms.
+ *
+ * Error counts (`errorRate`; later error log lines and error spans, given counts): the test
+ * of the canary's share of errors given the traffic split (stats/error-share.ts). Each
+ * interval contributes the likelihood ratio of "the canary fails θ times as often" for a grid
+ * of multipliers θ (uniform mixture, ×1.5 … ×25), with p0 = the canary's share of that
+ * interval's requests, so weight changes between steps are handled exactly.
+ * - FAIL when the e-value reaches 1/alpha (and, with the floor, when the canary's own error
+ *   rate is also shown above it: 0.1 % by default, as the relative judge's ratio floor).
+ *   Under a healthy canary the probability of EVER failing is at most alpha (Ville).
+ * - PASS only on positive evidence: the anytime-valid upper confidence bound on the canary /
+ *   baseline error-rate ratio is below the margin (×1.5 by default: "at most half again
+ *   the baseline's errors"), or the canary's error rate is shown below the floor; and never
+ *   while more than half of the canary's requests fail (a ratio says nothing there).
+ * - INCONCLUSIVE otherwise: "collecting evidence: e-value 3.2 of 100 needed; …".
+ *
+ * Latency (`latencyP50`/`P95`/`P99` of the built-in proxy): the windows carry only three
+ * quantiles per version, so the test counts instead what the quantiles imply about requests
+ * ("at least half of the canary's requests were slower than the baseline's p95"), with an
+ * exact distribution-free null, on disjoint windows only (stats/latency-exceedance.ts).
+ * It catches clear slowdowns (more than one 10 % histogram bucket between the compared
+ * quantiles); for small latency margins use the relative judge.
+ *
+ * History and overlapping windows. The loop hands the judge every earlier window of the
+ * rollout and the current one; they overlap (each is [max(stepStart, now − 60 s), now]).
+ * stats/increments.ts cuts them into disjoint intervals (differences of the growing windows
+ * of a step's first minute, then whole windows that start after the last one used), so no
+ * request is counted twice. Evidence accumulates over the whole rollout, across steps and
+ * weights (valid: p0 is per interval), so the false-alarm bound alpha holds per rollout,
+ * not per step. After a step's first minute the current loop yields one new interval per
+ * minute (plus a tick); a loop that also keeps each tick's own interval [previous tick's
+ * end, now] (on whole seconds) in the history gets every tick used, and the latency test
+ * (which can only use whole, disjoint windows) gets one window per tick instead of one per
+ * minute. The judge needs no change for that: disjoint windows are used as they come.
+ *
+ * Pure: no I/O, no clock, no randomness. Cost per call: O(windows × grid).
+ */
+import type { GateSpec, SequentialJudgeSpec } from '../../schema/spec.ts'
+import type { BuiltinSignal } from '../../schema/spec/signals.ts'
+import type { Json } from '../../schema/store/models.ts'
+import type { VersionWindow, WindowSample } from '../telemetry/provider.ts'
+import { formatRatio, formatValue, formatWindowSeconds, labelOf, valueKey } from './format.ts'
+import type { GateVerdict, Judge } from './judge.ts'
+import { type Thresholds, evidenceOf, finite } from './reading.ts'
+import { RATIO_FLOORS } from './relative.ts'
+import { type CountIncrement, DEFAULT_FAIL_RATIOS, DEFAULT_PASS_RATIOS, ErrorShareTest } from './stats/error-share.ts'
+import { countIncrements, disjointSamples } from './stats/increments.ts'
+import { type LatencyQuantile, PairedBets, type QuantileWindow, failPairs, notSlowerLogE, passPairs, slowerLogE } from './stats/latency-exceedance.ts'
+
+const KIND = 'sequential'
+
+/** Defaults of what the spec does not (yet) say: the non-inferiority margin and the error floor. */
+export const SEQUENTIAL_DEFAULTS = {
+  /** PASS needs the canary's error-rate ratio (or latency) shown below this factor of the baseline's. */
+  margin: 1.5,
+  /** Absolute floor on the canary's error rate: FAIL needs it exceeded, PASS may come from being below it. */
+  errorFloor: RATIO_FLOORS.fraction,
+  /** No PASS while more than this share of the canary's requests fail (a ratio against a failing baseline says nothing). */
+  saturation: 0.5,
+} as const
+
+export interface SequentialOptions {
+  /** Non-inferiority margin (ratio > 1); default {@link SEQUENTIAL_DEFAULTS.margin}. */
+  margin?: number
+  /** Error-rate floor (fraction in (0, 1)), or null for none; default {@link SEQUENTIAL_DEFAULTS.errorFloor}. */
+  errorFloor?: number | null
+  /** Multipliers of the FAIL mixture; default {@link DEFAULT_FAIL_RATIOS}. */
+  failRatios?: readonly number[]
+  /** Non-inferiority alternatives as fractions of the margin; default {@link DEFAULT_PASS_RATIOS}. */
+  passRatios?: readonly number[]
+}
+
+/** What the judge concluded, for dashboards and the state machine (evidence.state). */
+export type SequentialState = 'regression' | 'non-inferior' | 'collecting' | 'no-data' | 'unsupported'
+
+/** Counts a provider may report for count signals other than errorRate: values[`${signal}.errors`] and values[`${signal}.total`]. */
+export function countKeys(signal: string): { errors: string; total: string } {
+  return { errors: `${signal}.errors`, total: `${signal}.total` }
+}
+
+const COUNT_SIGNALS: ReadonlySet<string> = new Set<BuiltinSignal>(['errorRate', 'traceErrorRate', 'logErrorRatio'])
+const LATENCY_SIGNALS: Readonly<Record<string, LatencyQuantile>> = { latencyP50: 0.5, latencyP95: 0.95, latencyP99: 0.99 }
+
+/** Whether the sequential judge can judge `gate`; the reason in plain words when it cannot. */
+export function sequentialSupport(gate: GateSpec): { ok: true; test: 'errors' | 'latency' } | { ok: false; reason: string } {
+  if (gate.signal === undefined) {
+    return { ok: false, reason: `the sequential judge needs error and request counts or the built-in latency quantiles; a ${gate.provider} query gives one value per window: use the relative judge for ${gate.name}` }
+  }
+  if (COUNT_SIGNALS.has(gate.signal)) return { ok: true, test: 'errors' }
+  if (Object.hasOwn(LATENCY_SIGNALS, gate.signal)) return { ok: true, test: 'latency' }
+  return { ok: false, reason: `the sequential judge supports error counts (errorRate, traceErrorRate, logErrorRatio) and the built-in latencyP50/P95/P99; use the threshold or relative judge for ${gate.signal}` }
+}
+
+/** Pure: judges `history` (oldest first, the current window last) for `gate`. */
+export function judgeSequential(spec: SequentialJudgeSpec, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions = {}): GateVerdict {
+  const alpha = spec.alpha
+  const margin = options.margin ?? SEQUENTIAL_DEFAULTS.margin
+  const support = sequentialSupport(gate)
+  if (!(alpha > 0 && alpha < 1)) return plain(gate, history, 'INCONCLUSIVE', `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) }, 'unsupported')
+  if (!(Number.isFinite(margin) && margin > 1)) return plain(gate, history, 'INCONCLUSIVE', `the margin must be a ratio above 1, got ${margin}`, { alpha }, 'unsupported')
+  if (!support.ok) return plain(gate, history, 'INCONCLUSIVE', support.reason, { alpha }, 'unsupported')
+  if (history.length === 0) return plain(gate, history, 'INCONCLUSIVE', `no telemetry window for ${valueKey(gate)} yet`, { alpha }, 'no-data')
+  return support.test === 'errors' ? judgeErrors(alpha, margin, history, gate, options) : judgeLatency(alpha, margin, history, gate, LATENCY_SIGNALS[gate.signal!]!)
+}
+
+export function sequentialJudge(spec: SequentialJudgeSpec, options: SequentialOptions = {}): Judge {
+  return { kind: KIND, judge: (history, gate) => judgeSequential(spec, history, gate, options) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Error counts
+
+function countOf(version: VersionWindow, signal: string, side: string): { requests: number; errors: number } | string {
+  let requests: number | null | undefined
+  let errors: number | null | undefined
+  if (signal === 'errorRate') {
+    requests = version.requests
+    errors = version.errors
+  } else {
+    const keys = countKeys(signal)
+    requests = version.values[keys.total]
+    errors = version.values[keys.errors]
+  }
+  if (requests === null || requests === undefined || errors === null || errors === undefined) {
+    return signal === 'errorRate'
+      ? `the provider does not count ${side} requests and errors`
+      : `the provider reports ${signal} only as a ratio; the sequential judge needs its counts (${countKeys(signal).errors}, ${countKeys(signal).total})`
+  }
+  if (!Number.isFinite(requests) || !Number.isFinite(errors)) return `the ${side} counts are not numbers (${requests} requests, ${errors} errors)`
+  if (requests < 0 || errors < 0) return `the ${side} counts are negative (${requests} requests, ${errors} errors)`
+  if (errors > requests) return `the ${side} has more errors than requests (${errors} of ${requests})`
+  return { requests, errors }
+}
+
+function readCounts(signal: string): (sample: WindowSample) => CountIncrement | string {
+  return (sample) => {
+    const canary = countOf(sample.canary, signal, 'canary')
+    if (typeof canary === 'string') return canary
+    const baseline = countOf(sample.baseline, signal, 'baseline')
+    if (typeof baseline === 'string') return baseline
+    return { canaryRequests: canary.requests, canaryErrors: canary.errors, baselineRequests: baseline.requests, baselineErrors: baseline.errors }
+  }
+}
+
+function judgeErrors(alpha: number, margin: number, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions): GateVerdict {
+  const floor = options.errorFloor === undefined ? SEQUENTIAL_DEFAULTS.errorFloor : options.errorFloor
+  const test = new ErrorShareTest({
+    alpha,
+    margin,
+    floor,
+    failRatios: options.failRatios ?? DEFAULT_FAIL_RATIOS,
+    passRatios: options.passRatios ?? DEFAULT_PASS_RATIOS,
+  })
+  const cut = countIncrements(history, readCounts(gate.signal!))
+  let seconds = 0
+  for (const inc of cut.increments) {
+    test.add(inc)
+    seconds += (inc.end - inc.start) / 1000
+  }
+  const s = test.summary()
+  const { ratioEstimate, ratioUpperBound } = test.ratios()
+  const target = Math.log(1 / alpha)
+  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor }
+  const label = labelOf(gate)
+  const first = cut.increments[0]
+  const last = cut.increments.at(-1)
+
+  const extra: { [key: string]: Json } = {
+    method: 'error share given the traffic split: uniform mixture of likelihood ratios (anytime-valid e-value)',
+    alpha,
+    threshold: 1 / alpha,
+    eValue: finite(Math.exp(s.logEFail)),
+    log10EValue: finite(s.logEFail / Math.LN10),
+    eValueRatio: finite(Math.exp(s.logERatio)),
+    eValueFloor: s.logEFloor === null ? null : finite(Math.exp(s.logEFloor)),
+    passEValue: finite(Math.exp(s.logEPass)),
+    log10PassEValue: finite(s.logEPass / Math.LN10),
+    margin,
+    floor,
+    ratioEstimate: finite(ratioEstimate),
+    ratioUpperBound: finite(ratioUpperBound),
+    canaryRequestsTotal: s.canaryRequests,
+    canaryErrorsTotal: s.canaryErrors,
+    baselineRequestsTotal: s.baselineRequests,
+    baselineErrorsTotal: s.baselineErrors,
+    canaryErrorRate: finite(s.canaryRate),
+    baselineErrorRate: finite(s.baselineRate),
+    intervals: s.intervals,
+    seconds: finite(seconds),
+    since: first === undefined ? null : new Date(first.start).toISOString(),
+    until: last === undefined ? null : new Date(last.end).toISOString(),
+    windows: { seen: cut.samples, overlapping: cut.overlapping, invalid: cut.invalid, inconsistent: cut.inconsistent },
+  }
+  const verdict = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
+    gate: gate.name,
+    verdict: v,
+    value: finite(s.canaryRate),
+    baseline: finite(s.baselineRate),
+    reason,
+    evidence: evidenceOf(KIND, gate, latestOf(history), thresholds, { ...extra, state }),
+  })
+
+  if (s.intervals === 0) {
+    const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
+    return verdict('INCONCLUSIVE', why, 'no-data')
+  }
+  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `no canary requests yet (${plural(cut.samples, 'window')})`, 'no-data')
+
+  const needed = formatE(1 / alpha)
+  const rates = ratesText(label, s.canaryRate, s.baselineRate)
+  const over = `over ${counted(s.canaryRequests, 'canary request')}${s.baselineRequests > 0 ? ` and ${counted(s.baselineRequests, 'baseline request')}` : ''}${seconds > 0 ? ` in ${formatWindowSeconds(seconds)}` : ''}`
+
+  if (s.logEFail >= target) {
+    return verdict('FAIL', `${rates} ${over}: e-value ${formatLogE(s.logEFail)} ≥ ${needed} = 1/alpha`, 'regression')
+  }
+
+  const saturated = (s.canaryRate ?? 0) > SEQUENTIAL_DEFAULTS.saturation
+  if (s.logEPass >= target && !saturated) {
+    const byRatio = ratioUpperBound !== null && ratioUpperBound < margin
+    const confidence = `${trimmedPercent(1 - alpha)} % confidence`
+    const why = byRatio
+      ? `not worse than ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))} with ${confidence})`
+      : `below the ${formatValue(floor ?? 0, 'fraction')} floor with ${confidence}`
+    return verdict('PASS', `${rates} ${over}: ${why}; e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha`, 'non-inferior')
+  }
+
+  const notes: string[] = []
+  if (saturated) notes.push(`more than half of the canary's requests fail, so a ratio cannot show it is fine`)
+  else if (s.logERatio >= target && s.logEFloor !== null) {
+    notes.push(`worse than the baseline (e-value ${formatLogE(s.logERatio)}) but not yet shown above the ${formatValue(floor ?? 0, 'fraction')} floor`)
+  } else {
+    notes.push(ratioUpperBound === null ? `not yet shown within ${formatRatio(margin)} of the baseline` : `ratio at most ${formatRatio(sig3(ratioUpperBound))} so far, ${formatRatio(margin)} needed to pass`)
+  }
+  return verdict('INCONCLUSIVE', `collecting evidence: e-value ${formatLogE(s.logEFail)} of ${needed} needed; ${rates} ${over}; ${notes.join('; ')}`, 'collecting')
+}
+
+// ---------------------------------------------------------------------------------------
+// Latency
+
+function quantilesOf(version: VersionWindow): QuantileWindow | null {
+  const requests = version.requests
+  if (requests === null || !Number.isInteger(requests) || requests < 1) return null
+  const p50 = finite(version.values['latencyP50'])
+  const p95 = finite(version.values['latencyP95'])
+  const p99 = finite(version.values['latencyP99'])
+  if (p50 === null || p95 === null || p99 === null || p50 < 0 || p95 < p50 || p99 < p95) return null
+  return { requests, quantiles: { 0.5: p50, 0.95: p95, 0.99: p99 } }
+}
+
+function judgeLatency(alpha: number, margin: number, history: readonly WindowSample[], gate: GateSpec, g: LatencyQuantile): GateVerdict {
+  const key = valueKey(gate)
+  const label = labelOf(gate)
+  const target = Math.log(1 / alpha)
+  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin }
+  const latest = latestOf(history)
+  const plainLatency = (v: GateVerdict['verdict'], reason: string, state: SequentialState, extra: { [key: string]: Json } = {}): GateVerdict => ({
+    gate: gate.name,
+    verdict: v,
+    value: finite(latest?.canary.values[key]),
+    baseline: finite(latest?.baseline.values[key]),
+    reason,
+    evidence: evidenceOf(KIND, gate, latest, thresholds, { alpha, threshold: 1 / alpha, margin, ...extra, state }),
+  })
+  const foreign = history.filter((s) => s.provider !== 'builtin').length
+  if (foreign > 0) {
+    return plainLatency('INCONCLUSIVE', `the sequential latency test reads the quantiles of Sentra's proxy (10 % buckets); ${latest?.provider ?? 'this'} provider's quantiles have an unknown resolution: use the relative judge`, 'unsupported')
+  }
+
+  const usable = (s: WindowSample): boolean => quantilesOf(s.canary) !== null && quantilesOf(s.baseline) !== null
+  const cut = disjointSamples(history, usable)
+  const fails = failPairs(g)
+  const passes = passPairs(g)
+  const slower = new PairedBets(fails.length, alpha)
+  const notSlower = new PairedBets(passes.length, alpha)
+  let canaryRequests = 0
+  for (const sample of cut.samples) {
+    const c = quantilesOf(sample.canary)!
+    const b = quantilesOf(sample.baseline)!
+    canaryRequests += c.requests
+    slower.add(fails.map((pair) => slowerLogE(c, b, pair)))
+    notSlower.add(passes.map((pair) => notSlowerLogE(c, b, pair, margin)))
+  }
+  const newest = cut.samples.at(-1)
+  const extra: { [key: string]: Json } = {
+    method: 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
+    eValue: finite(Math.exp(slower.logE)),
+    log10EValue: finite(slower.logE / Math.LN10),
+    passEValue: finite(Math.exp(notSlower.logE)),
+    log10PassEValue: finite(notSlower.logE / Math.LN10),
+    disjointWindows: cut.samples.length,
+    slowerWindows: slower.hits,
+    notSlowerWindows: notSlower.hits,
+    canaryRequestsTotal: canaryRequests,
+    windows: { seen: history.length, overlapping: cut.overlapping, unusable: cut.unusable },
+    pairs: fails.map((p) => `canary p${p.canary * 100} > baseline p${p.baseline * 100}`),
+  }
+  if (newest === undefined) {
+    return plainLatency('INCONCLUSIVE', `no window with ${label} quantiles and request counts for both versions yet`, 'no-data', extra)
+  }
+  const c = finite(newest.canary.values[key])!
+  const b = finite(newest.baseline.values[key])!
+  const values = `${label} ${formatValue(c, 'seconds')} vs ${formatValue(b, 'seconds')} baseline in the latest disjoint window`
+  const windows = plural(cut.samples.length, 'disjoint window')
+  const result = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
+    ...plainLatency(v, reason, state, extra),
+    value: c,
+    baseline: b,
+  })
+  const needed = formatE(1 / alpha)
+  if (slower.logE >= target) {
+    return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
+  }
+  if (notSlower.logE >= target) {
+    return result('PASS', `${values}: not ${formatRatio(margin)} slower in ${notSlower.hits} of ${windows}; e-value ${formatLogE(notSlower.logE)} ≥ ${needed} = 1/alpha`, 'non-inferior')
+  }
+  return result(
+    'INCONCLUSIVE',
+    `collecting evidence: e-value ${formatLogE(slower.logE)} of ${needed} needed to fail, ${formatLogE(notSlower.logE)} of ${needed} to pass (not ${formatRatio(margin)} slower); ${values}; ${windows}`,
+    'collecting',
+  )
+}
+
+// ---------------------------------------------------------------------------------------
+// Plain words
+
+/** The newest window, if its dates can be written as evidence (an invalid Date cannot). */
+function latestOf(history: readonly WindowSample[]): WindowSample | undefined {
+  const latest = history.at(-1)
+  if (latest === undefined) return undefined
+  const valid = (d: unknown): boolean => d instanceof Date && Number.isFinite(d.getTime())
+  return valid(latest.start) && valid(latest.end) ? latest : undefined
+}
+
+function plain(gate: GateSpec, history: readonly WindowSample[], verdict: GateVerdict['verdict'], reason: string, extra: { [key: string]: Json }, state: SequentialState): GateVerdict {
+  const latest = latestOf(history)
+  const key = valueKey(gate)
+  return {
+    gate: gate.name,
+    verdict,
+    value: finite(latest?.canary.values[key]),
+    baseline: finite(latest?.baseline.values[key]),
+    reason,
+    evidence: evidenceOf(KIND, gate, latest, {}, { ...extra, state }),
+  }
+}
+
+/** "canary error rate 4.8 % vs 0.5 % baseline" */
+function ratesText(label: string, canary: number | null, baseline: number | null): string {
+  const c = canary === null ? 'no canary data' : `canary ${label} ${formatValue(canary, 'fraction')}`
+  return baseline === null ? `${c} (no baseline requests)` : `${c} vs ${formatValue(baseline, 'fraction')} baseline`
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
+function counted(n: number, word: string): string {
+  const shown = Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(1)
+  return `${shown} ${word}${n === 1 ? '' : 's'}`
+}
+
+function sig3(x: number): number {
+  return Number(x.toPrecision(3))
+}
+
+function trimmedPercent(fraction: number): string {
+  return String(Number((fraction * 100).toFixed(2)))
+}
+
+/** An e-value in plain numbers: "0.42", "3.2", "312", "12,400", "3.1e+9". */
+export function formatE(e: number): string {
+  if (!Number.isFinite(e)) return e > 0 ? 'over 1e+300' : '0'
+  if (e < 10) return String(Number(e.toPrecision(2)))
+  if (e < 1e6) return Math.round(e).toLocaleString('en-US')
+  return e.toExponential(1)
+}
+
+function formatLogE(logE: number): string {
+  if (logE > 690) return `1e+${Math.floor(logE / Math.LN10)}`
+  return formatE(Math.exp(logE))
+}

@@ -1,0 +1,158 @@
+/**
+ * Disjoint pieces of evidence from overlapping windows.
+ *
+ * The loop (controller/evaluate.ts) samples every tick over [max(stepStart, now − 60 s), now]
+ * and hands a judge all earlier samples of the rollout plus the current one. Consecutive
+ * windows overlap, so summing them would count the same requests again and again, and a
+ * sequential test fed the same errors twice is no longer valid. This module turns such a
+ * history into intervals that never share a request:
+ *
+ * - Two samples with the same start (the loop's windows during a step's first minute, which
+ *   grow from the step's start) are nested: the later one minus the earlier one is exactly
+ *   what was recorded between the two reads. Nothing read earlier can contain it, so such a
+ *   difference is always a fresh interval, even when the earlier sample itself was not used.
+ * - A sample that starts after everything used so far ended is used whole. Window edges are
+ *   rounded outwards to whole seconds first, because Sentra's proxy counts per second and a
+ *   window edge inside a second includes that whole second (so [a, b] and [b, c] with b
+ *   inside a second share that second's requests).
+ * - Anything else overlaps what was used (the loop's sliding windows after a minute): it is
+ *   skipped, and its new part is used later, by the first sample that starts after it.
+ *
+ * Which samples are used depends only on their times, never on their counts' values, so the
+ * choice cannot bias the test. With the current loop that yields one interval per tick for a
+ * step's first minute, then one per minute (plus a tick); a loop that passes each tick's own
+ * interval (see sequential.ts) gets every tick used.
+ */
+import type { WindowSample } from '../../telemetry/provider.ts'
+import type { CountIncrement } from './error-share.ts'
+
+export interface TimedIncrement extends CountIncrement {
+  /** ms since the epoch; for a difference, the earlier sample's end. */
+  start: number
+  end: number
+}
+
+export interface IncrementsResult {
+  increments: TimedIncrement[]
+  /** Samples looked at. */
+  samples: number
+  /** Skipped because they overlap what was already used. */
+  overlapping: number
+  /** Skipped because their counts are missing or impossible; `invalidReason` says the newest why. */
+  invalid: number
+  /** Skipped because a later sample had fewer counts than an earlier one of the same start (a reset). */
+  inconsistent: number
+  invalidReason: string | null
+}
+
+const SECOND = 1000
+
+function floorSecond(ms: number): number {
+  return Math.floor(ms / SECOND) * SECOND
+}
+
+function ceilSecond(ms: number): number {
+  return Math.ceil(ms / SECOND) * SECOND
+}
+
+/** A sample's bounds in ms, or null when they are not a proper interval. */
+export function boundsOf(sample: WindowSample): { start: number; end: number } | null {
+  const start = sample.start instanceof Date ? sample.start.getTime() : Number.NaN
+  const end = sample.end instanceof Date ? sample.end.getTime() : Number.NaN
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !(end > start)) return null
+  return { start, end }
+}
+
+/** Whether a sample starting at `start` shares no (whole) second with anything up to `coveredUntil`. */
+export function startsAfter(start: number, coveredUntil: number): boolean {
+  return floorSecond(start) >= ceilSecond(coveredUntil)
+}
+
+/**
+ * The disjoint count intervals in `history` (oldest first). `read` gives a sample's counts,
+ * or a reason why they cannot be used.
+ */
+export function countIncrements(history: readonly WindowSample[], read: (sample: WindowSample) => CountIncrement | string): IncrementsResult {
+  const result: IncrementsResult = { increments: [], samples: history.length, overlapping: 0, invalid: 0, inconsistent: 0, invalidReason: null }
+  let coveredUntil = Number.NEGATIVE_INFINITY
+  let previous: { start: number; end: number; counts: CountIncrement } | null = null
+  for (const sample of history) {
+    const bounds = boundsOf(sample)
+    const counts = bounds === null ? 'the window has no proper start and end' : read(sample)
+    if (bounds === null || typeof counts === 'string') {
+      result.invalid += 1
+      result.invalidReason = typeof counts === 'string' ? counts : 'the window has no proper start and end'
+      continue
+    }
+    const current = { start: bounds.start, end: bounds.end, counts }
+    if (previous !== null && previous.start === bounds.start) {
+      if (bounds.end <= previous.end) {
+        // The same window again (or an older one): nothing new, and not a reference either.
+        if (bounds.end < previous.end) result.inconsistent += 1
+        continue
+      }
+      const difference: TimedIncrement = {
+        start: previous.end,
+        end: bounds.end,
+        canaryRequests: counts.canaryRequests - previous.counts.canaryRequests,
+        canaryErrors: counts.canaryErrors - previous.counts.canaryErrors,
+        baselineRequests: counts.baselineRequests - previous.counts.baselineRequests,
+        baselineErrors: counts.baselineErrors - previous.counts.baselineErrors,
+      }
+      previous = current
+      if (!plausible(difference)) {
+        result.inconsistent += 1
+        continue
+      }
+      result.increments.push(difference)
+      coveredUntil = Math.max(coveredUntil, bounds.end)
+      continue
+    }
+    previous = current
+    if (startsAfter(bounds.start, coveredUntil)) {
+      result.increments.push({
+        start: bounds.start,
+        end: bounds.end,
+        canaryRequests: counts.canaryRequests,
+        canaryErrors: counts.canaryErrors,
+        baselineRequests: counts.baselineRequests,
+        baselineErrors: counts.baselineErrors,
+      })
+      coveredUntil = bounds.end
+    } else {
+      result.overlapping += 1
+    }
+  }
+  return result
+}
+
+function plausible(c: CountIncrement): boolean {
+  return c.canaryRequests >= 0 && c.baselineRequests >= 0 && c.canaryErrors >= 0 && c.baselineErrors >= 0 && c.canaryErrors <= c.canaryRequests && c.baselineErrors <= c.baselineRequests
+}
+
+/**
+ * Samples of `history` (oldest first) that share no second with one another, for values
+ * that cannot be differenced (quantiles): each is used whole when it starts after the last
+ * one used ended. `usable` rejects samples without the values needed (they are skipped and
+ * do not block later ones).
+ */
+export function disjointSamples(history: readonly WindowSample[], usable: (sample: WindowSample) => boolean): { samples: WindowSample[]; overlapping: number; unusable: number } {
+  const samples: WindowSample[] = []
+  let overlapping = 0
+  let unusable = 0
+  let coveredUntil = Number.NEGATIVE_INFINITY
+  for (const sample of history) {
+    const bounds = boundsOf(sample)
+    if (bounds === null || !usable(sample)) {
+      unusable += 1
+      continue
+    }
+    if (!startsAfter(bounds.start, coveredUntil)) {
+      overlapping += 1
+      continue
+    }
+    samples.push(sample)
+    coveredUntil = bounds.end
+  }
+  return { samples, overlapping, unusable }
+}
