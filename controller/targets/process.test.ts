@@ -169,6 +169,21 @@ describe('ProcessTarget', () => {
     expect(pidOf(t, 'v2')).toBe(canaryPid)
   })
 
+  it('blue/green keeps the old stable running for its scale-down delay after the switch', async () => {
+    const t = target()
+    const canaryApp = await demoApp({ name: 'bluegreen' })
+    const app = { ...canaryApp, strategy: { blueGreen: { scaleDownDelay: '1500ms', scaleDownDelayMs: 1500, autoPromote: true } } }
+    const r = rollout(app, 'v1', 'v2')
+    await t.ensureStable(app, 'v1')
+    await t.prepare(r)
+    const stablePid = pidOf(t, 'v1')
+    await t.promote(r)
+    expect(await versionsServed(proxyUrl(app), 5)).toEqual(new Map([['v2:200', 5]]))
+    expect(alive(stablePid)).toBe(true)
+    expect(await eventually(() => !alive(stablePid), 10_000)).toBe(true)
+    expect(t.running().map((p) => p.version)).toEqual(['v2'])
+  })
+
   it('rollback sends all traffic to stable and stops the canary; twice is harmless', async () => {
     const t = target()
     const app = await demoApp()

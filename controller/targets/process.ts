@@ -145,8 +145,18 @@ export class ProcessTarget implements Target {
       if (!sameUpstream(routes.stable, running.upstream) || routes.canary !== null || routes.weight !== 0) {
         proxy.setRoutes({ stable: running.upstream, canary: null, weight: 0 })
       }
-      // The old stable is no longer routed: stopped here (SIGTERM, then SIGKILL).
-      await this.#collect(r.application.name, proxy)
+      // The old stable is no longer routed: stopped here (SIGTERM, then SIGKILL). Blue/green
+      // keeps it running for its scale-down delay, so switching back stays instant meanwhile.
+      const delay = r.application.strategy.blueGreen?.scaleDownDelayMs ?? 0
+      if (delay <= 0) {
+        await this.#collect(r.application.name, proxy)
+        return
+      }
+      const name = r.application.name
+      const timer = setTimeout(() => {
+        this.#serial(name, () => this.#collect(name, proxy)).catch((error: unknown) => this.#log(`${name}: scale-down failed: ${String(error)}`))
+      }, delay)
+      timer.unref()
     })
   }
 
