@@ -1,27 +1,35 @@
+import { fileURLToPath } from 'node:url'
 import { startControllerRuntime } from './controller/runtime.ts'
 import { runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
 import { openStore } from './schema/store/index.ts'
 import { ConfigError, readConfig } from './server/config.ts'
 import { exitOnStartFailure, serveApi, stopOnSignals } from './server/run.ts'
+import { createDashboardHandler, hasProductionBuild } from './web/serve.ts'
 
 /**
  * `npm start`: everything in one process on embedded SQLite and the in-process bus: the
- * API, the controller with its proxy and process target, and (SENTRA_DEMO=1, the default
- * here) the live demo. The only file that knows every part.
+ * API and the dashboard on one port, the controller with its proxy and process target, and
+ * (SENTRA_DEMO=1, the default here) the live demo. The only file that knows every part.
+ * `readConfig` comes first: preparing Next sets NODE_ENV.
  */
 try {
   const config = readConfig(process.env, { embedded: true })
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
   const log = (line: string) => console.log(line)
-  const api = await serveApi(config, store, bus, { label: 'sentra (embedded)' })
+  const webDir = fileURLToPath(new URL('./web/', import.meta.url))
+  const dev = !config.production && !hasProductionBuild(webDir)
+  if (dev) log('dashboard: development mode (no build in web/.next; `npm run build:web` makes one)')
+  const dashboard = await createDashboardHandler({ dev, dir: webDir, hostname: config.host, port: config.port })
+  const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard })
   const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log })
   const demo = config.demo ? runDemo({ store, bus, log }) : null
   stopOnSignals(async () => {
     await demo?.stop()
     await controller.stop()
     await api.stop()
+    await dashboard.close()
     await bus.close()
     await store.close()
   })

@@ -5,6 +5,7 @@ import { ACTIVE_STATUSES } from '../schema/store/models.ts'
 import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
 import { answerPreflights } from './preflight.ts'
+import { startNotifier, type Notifier, type NotifierSettings } from './notify/index.ts'
 import { ProxyRegistry } from './proxy/index.ts'
 import { ProcessTarget } from './targets/process.ts'
 import type { Target } from './targets/target.ts'
@@ -25,11 +26,14 @@ export interface ControllerRuntimeOptions {
   leaseTtlMs?: number
   /** Ports for process-target versions (SENTRA_PROCESS_PORTS); any free port when unset. */
   processPorts?: [number, number] | null
+  /** Webhook notifications (controller/notify): settings, or false to run without them. On by default. */
+  notifications?: Partial<NotifierSettings> | false
 }
 
 export interface ControllerRuntime {
   readonly controller: Controller
   readonly proxies: ProxyRegistry
+  readonly notifier: Notifier | null
   stop(): Promise<void>
 }
 
@@ -83,13 +87,16 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   })
   await controller.start()
   const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })
+  const notifier = options.notifications === false ? null : await startNotifier({ store, bus, ...(log ? { log } : {}), ...options.notifications })
   return {
     controller,
     proxies,
+    notifier,
     stop: async () => {
       clearInterval(refresher)
       await stopPreflights()
       await controller.stop()
+      await notifier?.stop()
       await processTarget.close()
       await proxies.closeAll()
       await leases.close()

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
 import { createYoga } from 'graphql-yoga'
 import type { Bus } from '../schema/events/bus.ts'
 import { createContext, graphSchema, type Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
-import { authenticate, requestToken, SESSION_COOKIE } from './auth.ts'
+import { authenticate, requestToken, sameOrigin, SESSION_COOKIE } from './auth.ts'
 import { maskError } from './errors.ts'
 import { checkReadiness } from './health.ts'
 import { DEFAULT_LIMITS, useQueryLimits, type QueryLimits } from './limits.ts'
@@ -14,13 +15,28 @@ import { attachGraphqlWs } from './websocket.ts'
 
 export const MAX_BODY_BYTES = 1 << 20
 
+/**
+ * The dashboard (web/serve.ts), when this process serves it: every path that is not the
+ * API's (/graphql, /healthz, /readyz, /metrics, /login with a token or a form, /logout)
+ * goes to it, and so do WebSocket upgrades of paths other than /graphql.
+ */
+export interface DashboardMount {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>
+}
+
 export interface ApiServerOptions {
   store: Store
   bus: Bus
   graphiql?: boolean
   production?: boolean
   limits?: QueryLimits
+  dashboard?: DashboardMount
 }
+
+/** The API's own paths; with a dashboard mounted, everything else is the dashboard's. */
+export const API_PATHS = ['/graphql', '/healthz', '/readyz', '/metrics', '/login', '/logout'] as const
+const MAX_FORM_BYTES = 4096
 
 export interface ApiServer {
   readonly http: Server
@@ -48,7 +64,7 @@ function unauthenticated(res: ServerResponse): void {
  * plus /healthz, /readyz, /metrics and /login. Every request but health, readiness and
  * login must carry a valid token; unauthenticated GraphQL never reaches the executor.
  */
-export function createApiServer({ store, bus, graphiql = false, production = false, limits = DEFAULT_LIMITS }: ApiServerOptions): ApiServer {
+export function createApiServer({ store, bus, graphiql = false, production = false, limits = DEFAULT_LIMITS, dashboard }: ApiServerOptions): ApiServer {
   const metrics = new ServerMetrics()
   const yoga = createYoga<{ actor: Actor | null }>({
     schema: graphSchema(),
@@ -74,7 +90,17 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
       const readiness = await checkReadiness(store, bus)
       return json(res, readiness.ready ? 200 : 503, readiness)
     }
-    if (pathname === '/login') return login(req, res)
+    if (pathname === '/login') {
+      if (req.method === 'POST') return loginForm(req, res)
+      // The sign-in page itself is the dashboard's; the token URL printed at start is ours.
+      if (dashboard && !new URL(req.url ?? '/', 'http://localhost').searchParams.has('token')) return dashboard.handle(req, res)
+      return login(req, res)
+    }
+    if (pathname === '/logout') return logout(req, res)
+    if (pathname !== '/metrics' && pathname !== '/graphql') {
+      if (dashboard) return dashboard.handle(req, res)
+      return json(res, 404, { error: 'not found' })
+    }
     const actor = await authenticate(store, requestToken(req)?.token)
     if (pathname === '/metrics') {
       if (!actor) return unauthenticated(res)
@@ -99,24 +125,59 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token')
+    return signIn(res, token)
+  }
+
+  async function signIn(res: ServerResponse, token: string | null): Promise<void> {
     const actor = await authenticate(store, token)
     if (!actor || !token) {
-      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' })
+      // With the dashboard, back to its sign-in page with the reason; without, a plain answer.
+      if (dashboard) return redirect(res, '/login?error=invalid')
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
       res.end('That token is not valid (unknown, revoked or mistyped).\n')
       return
     }
-    res.writeHead(303, {
-      'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict${production ? '; Secure' : ''}`,
-      location: graphiql ? '/graphql' : '/',
-      'cache-control': 'no-store',
-    })
+    redirect(res, graphiql && !dashboard ? '/graphql' : '/', sessionCookie(encodeURIComponent(token)))
+  }
+
+  function sessionCookie(value: string, extra = ''): string {
+    return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${production ? '; Secure' : ''}${extra}`
+  }
+
+  function redirect(res: ServerResponse, location: string, cookie?: string): void {
+    res.writeHead(303, { location, 'cache-control': 'no-store', ...(cookie ? { 'set-cookie': cookie } : {}) })
     res.end()
+  }
+
+  /** A form post from another site could sign a browser in (or out) without its user: only our own origin may. */
+  function crossSite(req: IncomingMessage): boolean {
+    return req.headers.origin !== undefined && !sameOrigin(req)
+  }
+
+  /** The sign-in form: `token=…` as application/x-www-form-urlencoded. */
+  async function loginForm(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (crossSite(req)) return json(res, 403, { error: 'sign-in must come from this site' })
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+    if (type !== 'application/x-www-form-urlencoded') return json(res, 415, { error: 'send the token as a form (application/x-www-form-urlencoded)' })
+    let body = ''
+    for await (const chunk of req) {
+      body += String(chunk)
+      if (body.length > MAX_FORM_BYTES) return json(res, 413, { error: `form over ${MAX_FORM_BYTES} bytes` })
+    }
+    return signIn(res, new URLSearchParams(body).get('token')?.trim() ?? null)
+  }
+
+  /** Signing out forgets the session cookie in this browser; the token itself stays valid until revoked. */
+  async function logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return json(res, 405, { error: 'sign out with POST' }, { allow: 'POST' })
+    if (crossSite(req)) return json(res, 403, { error: 'sign-out must come from this site' })
+    redirect(res, dashboard ? '/login?status=signed-out' : '/', sessionCookie('', '; Max-Age=0'))
   }
 
   const http = createServer((req, res) => {
     const started = performance.now()
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname
-    const known = ['/graphql', '/healthz', '/readyz', '/metrics', '/login'].includes(pathname) ? pathname : 'other'
+    const known = (API_PATHS as readonly string[]).includes(pathname) ? pathname : 'other'
     res.on('finish', () => {
       metrics.httpRequests.inc({ route: known, method: req.method ?? 'GET', status: String(res.statusCode) })
       metrics.httpDuration.observe({ route: known, method: req.method ?? 'GET' }, (performance.now() - started) / 1000)
@@ -127,7 +188,7 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
       else res.destroy()
     })
   })
-  const ws = attachGraphqlWs(http, { yoga, store })
+  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade })
 
   return {
     http,

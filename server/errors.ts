@@ -13,7 +13,14 @@ export function maskError(error: unknown, message: string): Error {
   const mapped = mapDomainError(original)
   if (mapped) return new GraphQLError(mapped.message, { path, extensions: mapped.extensions })
   if (error instanceof GraphQLError && !error.originalError) return error
-  if (original instanceof GraphQLError) return new GraphQLError(original.message, { path, extensions: original.extensions })
+  if (original instanceof GraphQLError) {
+    // Our resolvers' errors carry a code; graphql-js's own (e.g. a bad enum in variables)
+    // read best as graphql-js wrote them, with the variable and path it names.
+    if (original.extensions.code !== undefined || !(error instanceof GraphQLError)) {
+      return new GraphQLError(original.message, { path, extensions: original.extensions })
+    }
+    return error
+  }
   console.error('unexpected error while answering GraphQL:', original)
   return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } })
 }

@@ -1,6 +1,6 @@
 import type { Bus } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
-import { createApiServer } from './app.ts'
+import { createApiServer, type DashboardMount } from './app.ts'
 import { bootstrapAdminToken } from './bootstrap.ts'
 import type { Config } from './config.ts'
 
@@ -16,9 +16,14 @@ export function describeStore(store: Store, url: string): string {
 }
 
 /** Serves the API on the config's address over an open store and bus, and prints where to find it. */
-export async function serveApi(config: Config, store: Store, bus: Bus, { label = 'sentra server' } = {}): Promise<RunningApi> {
+export async function serveApi(
+  config: Config,
+  store: Store,
+  bus: Bus,
+  { label = 'sentra server', dashboard }: { label?: string; dashboard?: DashboardMount } = {},
+): Promise<RunningApi> {
   const admin = await bootstrapAdminToken(store, config.adminToken)
-  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production })
+  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production, ...(dashboard ? { dashboard } : {}) })
   const { url } = await server.listen(config.port, config.host)
   const loginUrl = admin.generated ? `${url}/login?token=${encodeURIComponent(admin.token)}` : null
   console.log(`${label} listening on ${url}/graphql  (store: ${describeStore(store, config.databaseUrl)}; bus: ${bus.kind})`)

@@ -1,4 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
@@ -32,7 +33,18 @@ function connectionToken(params: Readonly<Record<string, unknown>> | undefined, 
  */
 export function attachGraphqlWs(
   http: HttpServer,
-  { yoga, store, path = '/graphql' }: { yoga: YogaServerInstance<ServerContext, object>; store: Store; path?: string },
+  {
+    yoga,
+    store,
+    path = '/graphql',
+    otherUpgrades,
+  }: {
+    yoga: YogaServerInstance<ServerContext, object>
+    store: Store
+    path?: string
+    /** Upgrades of other paths (the dashboard's development hot reload); refused with 404 when absent. */
+    otherUpgrades?: (request: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>
+  },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD })
   const tokens = new WeakMap<object, string>()
@@ -40,6 +52,10 @@ export function attachGraphqlWs(
   http.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://localhost')
     if (url.pathname !== path) {
+      if (otherUpgrades) {
+        otherUpgrades(request, socket, head).catch(() => socket.destroy())
+        return
+      }
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
       return
     }

@@ -22,6 +22,6 @@ describe('judgeFor', () => {
     const judge = judgeFor(spec)
     expect(judge.kind).toBe('sequential')
     // One ordinary window is not evidence either way.
-    expect(judge.judge([windowOf({ canary: 0.01, baseline: 0.01 })], signalGate('errorRate', spec)).verdict).toBe('INCONCLUSIVE')
+    expect(judge.judge([windowOf({ canary: 0.01, baseline: 0.01, canaryRequests: 100, baselineRequests: 100 })], signalGate('errorRate', spec)).verdict).toBe('INCONCLUSIVE')
   })
 })

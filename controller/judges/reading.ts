@@ -16,6 +16,42 @@ import type { GateVerdict } from './judge.ts'
  */
 export const MIN_CANARY_REQUESTS = 20
 
+/**
+ * Requests a latency quantile needs before it means anything: a p95 of 20 requests is
+ * decided by its slowest one. Other values need {@link MIN_CANARY_REQUESTS}.
+ */
+const QUANTILE_MIN_REQUESTS: Readonly<Record<string, number>> = { latencyP95: 60, latencyP99: 200 }
+
+/** Fewest canary requests the value under `key` needs before a judge looks at it. */
+export function minRequestsFor(key: string): number {
+  return QUANTILE_MIN_REQUESTS[key] ?? MIN_CANARY_REQUESTS
+}
+
+// z for a one-sided 99.5 % bound: a canary is "clearly" worse only past sampling noise.
+const Z = 2.576
+
+/** Wilson score lower bound of a proportion `errors / requests`. */
+export function wilsonLower(errors: number, requests: number, z = Z): number {
+  if (requests <= 0) return 0
+  const p = errors / requests
+  const z2 = z * z
+  const centre = p + z2 / (2 * requests)
+  const spread = z * Math.sqrt((p * (1 - p)) / requests + z2 / (4 * requests * requests))
+  return Math.max(0, (centre - spread) / (1 + z2 / requests))
+}
+
+/**
+ * Whether a canary value above `limit` is clearly above it rather than a few unlucky
+ * requests: for an error-rate style fraction with request counts, the Wilson lower bound of
+ * the canary's rate must exceed the limit. Other values (no counts) are taken as measured.
+ */
+export function clearlyAbove(reading: Reading, limit: number): { clearly: boolean; lowerBound: number | null } {
+  const { requests, errors } = reading.sample.canary
+  if (reading.unit !== 'fraction' || requests === null || errors === null || reading.key !== 'errorRate') return { clearly: true, lowerBound: null }
+  const lowerBound = wilsonLower(errors, requests)
+  return { clearly: lowerBound > limit, lowerBound }
+}
+
 export type Thresholds = { [key: string]: number | null }
 
 /** The latest window, read for one gate; `canary` is finite (the judge may compare it). */
@@ -101,8 +137,9 @@ export function readLatest(judge: string, history: readonly WindowSample[], gate
 
   if (sample === undefined) return inconclusive(`no telemetry window for ${key} yet`)
   const requests = sample.canary.requests
-  if (requests !== null && requests < MIN_CANARY_REQUESTS) {
-    return inconclusive(`only ${requests} canary request${requests === 1 ? '' : 's'} in the window; need ${MIN_CANARY_REQUESTS}`)
+  const needed = minRequestsFor(key)
+  if (requests !== null && requests < needed) {
+    return inconclusive(`only ${requests} canary request${requests === 1 ? '' : 's'} in the window; need ${needed}`)
   }
   const raw = sample.canary.values[key]
   if (raw === undefined || raw === null) {

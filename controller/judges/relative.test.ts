@@ -84,7 +84,7 @@ describe('relative judge', () => {
   })
 
   it('records the computed limits and the window in its evidence', () => {
-    const result = judgeRelative(both, [windowOf({ canary: 0.079, baseline: 0.004 })], err(both))
+    const result = judgeRelative(both, [windowOf({ canary: 0.079, baseline: 0.004, canaryRequests: 1000, baselineRequests: 1000 })], err(both))
     expect(result).toMatchObject({ gate: 'g', verdict: 'FAIL', value: 0.079, baseline: 0.004 })
     expect(result.evidence).toMatchObject({
       judge: 'relative',
@@ -93,15 +93,21 @@ describe('relative judge', () => {
       baseline: 0.004,
       thresholds: { maxIncrease: 0.01, maxRatio: 2 },
       window: { start: '2025-01-01T12:00:00.000Z', end: '2025-01-01T12:00:20.000Z', seconds: 20 },
-      canaryRequests: 100,
-      baselineRequests: 100,
-      canaryErrors: 1,
-      baselineErrors: 1,
+      canaryRequests: 1000,
+      baselineRequests: 1000,
+      canaryErrors: 79,
+      baselineErrors: 4,
       ratioFloor: 0.001,
     })
     expect(result.evidence['increaseLimit']).toBeCloseTo(0.014)
     expect(result.evidence['ratioLimit']).toBeCloseTo(0.008)
     expect(JSON.parse(JSON.stringify(result.evidence))).toEqual(result.evidence)
+  })
+
+  it('does not fail on one unlucky error in a small window', () => {
+    const one = judgeRelative(plus1, [windowOf({ canary: 1 / 24, baseline: 0.004, canaryRequests: 24, baselineRequests: 200 })], err(plus1))
+    expect(one.verdict).toBe('INCONCLUSIVE')
+    expect(one.reason).toMatch(/not yet clearly over it/)
   })
 
   it('is a Judge through its factory', () => {

@@ -16,7 +16,7 @@ import type { SignalUnit } from '../../schema/spec/signals.ts'
 import type { WindowSample } from '../telemetry/provider.ts'
 import { formatApart, formatIncrease, formatRatio, formatValue } from './format.ts'
 import type { GateVerdict, Judge } from './judge.ts'
-import { MIN_CANARY_REQUESTS, type Thresholds, readLatest, verdictOf } from './reading.ts'
+import { MIN_CANARY_REQUESTS, type Thresholds, clearlyAbove, readLatest, verdictOf } from './reading.ts'
 
 const KIND = 'relative'
 
@@ -67,7 +67,12 @@ export function judgeRelative(spec: RelativeJudgeSpec, history: readonly WindowS
     // Name the (lowest) limit crossed, precise enough that the canary visibly exceeds it.
     const crossed = Math.min(...[increaseLimit, ratioLimit].filter((limit) => limit !== null))
     const [canary, limit] = formatApart(r.canary, crossed, r.unit)
-    return verdictOf(KIND, r, 'FAIL', `${sentence(canary)}, so at most ${limit}`, thresholds, extra)
+    const { clearly, lowerBound } = clearlyAbove(r, crossed)
+    if (!clearly) {
+      const why = `${sentence(canary)}, so at most ${limit}; not yet clearly over it (99.5 % lower bound ${formatValue(lowerBound ?? 0, r.unit)} over ${r.sample.canary.requests} requests)`
+      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { ...extra, lowerBound })
+    }
+    return verdictOf(KIND, r, 'FAIL', `${sentence(canary)}, so at most ${limit}`, thresholds, { ...extra, lowerBound })
   }
   const reason = sentence(formatValue(r.canary, r.unit))
   // Only an unjudgeable ratio is left, and the canary is worse: no data is not a pass.

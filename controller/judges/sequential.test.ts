@@ -138,7 +138,7 @@ describe('the sequential judge on error counts', () => {
     ['infinite counts', repeated(50, Number.POSITIVE_INFINITY, 0, 1000, 1)],
     ['negative counts', repeated(50, -100, -1, 1000, 1)],
     ['more errors than requests', repeated(50, 10, 20, 1000, 1)],
-    ['a single ordinary window', [windowOf({ canary: 0.01, baseline: 0.01 })]],
+    ['a single ordinary window', [windowOf({ canary: 0.01, baseline: 0.01, canaryRequests: 100, baselineRequests: 100 })]],
     ['a window that ends before it starts', [counts(10, 5, 100_000, 0, 100_000, 0)]],
     ['invalid dates', [{ ...counts(0, 5, 100_000, 0, 100_000, 0), start: new Date(Number.NaN) }]],
   ])('degenerate input: %s is INCONCLUSIVE, never PASS', (_name, history) => {

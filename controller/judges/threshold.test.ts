@@ -81,7 +81,7 @@ describe('threshold judge', () => {
   })
 
   it('records JSON-safe evidence that lets the verdict be re-checked', () => {
-    const result = judgeThreshold(errMax, [windowOf({ canary: 0.079, baseline: 0.004 })], signalGate('errorRate', errMax))
+    const result = judgeThreshold(errMax, [windowOf({ canary: 0.079, baseline: 0.004, canaryRequests: 1000, baselineRequests: 1000 })], signalGate('errorRate', errMax))
     expect(result).toMatchObject({ verdict: 'FAIL', value: 0.079, baseline: 0.004 })
     expect(result.evidence).toEqual({
       judge: 'threshold',
@@ -94,13 +94,22 @@ describe('threshold judge', () => {
       baseline: 0.004,
       thresholds: { min: null, max: 0.05 },
       window: { start: '2025-01-01T12:00:00.000Z', end: '2025-01-01T12:00:20.000Z', seconds: 20 },
-      canaryRequests: 100,
-      baselineRequests: 100,
-      canaryErrors: 1,
-      baselineErrors: 1,
+      canaryRequests: 1000,
+      baselineRequests: 1000,
+      canaryErrors: 79,
+      baselineErrors: 4,
       minRequests: MIN_CANARY_REQUESTS,
+      lowerBound: expect.closeTo(0.0596, 3) as unknown as number,
     })
     expect(JSON.parse(JSON.stringify(result.evidence))).toEqual(result.evidence)
+  })
+
+  it('does not fail on a few unlucky requests: over the limit but not clearly is INCONCLUSIVE', () => {
+    const few = judgeThreshold(errMax, [windowOf({ canary: 2 / 25, canaryRequests: 25 })], signalGate('errorRate', errMax))
+    expect(few.verdict).toBe('INCONCLUSIVE')
+    expect(few.reason).toMatch(/not yet clearly/)
+    const many = judgeThreshold(errMax, [windowOf({ canary: 0.08, canaryRequests: 2000 })], signalGate('errorRate', errMax))
+    expect(many.verdict).toBe('FAIL')
   })
 
   it('keeps evidence JSON-safe without a window or with a NaN value', () => {

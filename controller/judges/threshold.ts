@@ -6,7 +6,7 @@ import type { GateSpec, ThresholdJudgeSpec } from '../../schema/spec.ts'
 import type { WindowSample } from '../telemetry/provider.ts'
 import { type ValueUnit, formatApart, formatValue } from './format.ts'
 import type { GateVerdict, Judge } from './judge.ts'
-import { type Thresholds, readLatest, verdictOf } from './reading.ts'
+import { type Thresholds, clearlyAbove, readLatest, verdictOf } from './reading.ts'
 
 const KIND = 'threshold'
 
@@ -22,7 +22,12 @@ export function judgeThreshold(spec: ThresholdJudgeSpec, history: readonly Windo
   const shown = (text: string): string => `${r.label} ${text} ${r.over}`
   if (max !== null && r.canary > max) {
     const [value, limit] = formatApart(r.canary, max, r.unit)
-    return verdictOf(KIND, r, 'FAIL', `${shown(value)}; above the limit of ${limit}`, thresholds)
+    const { clearly, lowerBound } = clearlyAbove(r, max)
+    if (!clearly) {
+      const why = `${shown(value)}; above the limit of ${limit} but not yet clearly (99.5 % lower bound ${formatValue(lowerBound ?? 0, r.unit)} over ${r.sample.canary.requests} requests)`
+      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { lowerBound })
+    }
+    return verdictOf(KIND, r, 'FAIL', `${shown(value)}; above the limit of ${limit}`, thresholds, { lowerBound })
   }
   if (min !== null && r.canary < min) {
     const [value, limit] = formatApart(r.canary, min, r.unit)

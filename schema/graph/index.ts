@@ -8,6 +8,7 @@ import './rollout-commands.ts'
 import './rollout-events.ts'
 import './token.ts'
 import './provider.ts'
+import './webhook.ts'
 
 export type { Actor, GraphContext } from './context.ts'
 export { createContext, hasScope } from './context.ts'

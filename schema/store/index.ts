@@ -11,6 +11,7 @@ import { migrate as runMigrations } from './migrate.ts'
 import { RolloutRepository } from './rollouts.ts'
 import type { Database } from './tables.ts'
 import { TokenRepository } from './tokens.ts'
+import { WebhookRepository } from './webhooks.ts'
 
 export { ApplicationRepository } from './applications.ts'
 export { CommandRepository } from './commands.ts'
@@ -26,6 +27,17 @@ export { migrate } from './migrate.ts'
 export * from './models.ts'
 export { RolloutRepository } from './rollouts.ts'
 export { TokenRepository, hashToken } from './tokens.ts'
+export {
+  WebhookRepository,
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  type NewDelivery,
+  type NewWebhookSubscription,
+  type NotifiableDecision,
+  type WebhookDelivery,
+  type WebhookSubscription,
+  type WebhookSubscriptionPatch,
+} from './webhooks.ts'
 
 /** Every repository over one database, plus transactions across them. */
 export interface Store {
@@ -38,6 +50,7 @@ export interface Store {
   readonly tokens: TokenRepository
   readonly leases: LeaseRepository
   readonly providers: ProviderRepository
+  readonly webhooks: WebhookRepository
   /**
    * Runs `fn` with a store whose repositories all use one transaction: committed when `fn`
    * resolves, rolled back when it throws. Inside, use only the store `fn` receives (on SQLite
@@ -86,6 +99,7 @@ function bind(db: Db, kysely: Kysely<Database>): Store {
     tokens: new TokenRepository(executor),
     leases: new LeaseRepository(executor),
     providers: new ProviderRepository(executor),
+    webhooks: new WebhookRepository(executor),
     transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
     close: async () => {
       if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')

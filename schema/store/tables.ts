@@ -163,4 +163,47 @@ export interface Database {
   leases: LeasesTable
   providers: ProvidersTable
   sentra_migrations: MigrationsTable
+  webhook_subscriptions: WebhookSubscriptionsTable
+  webhook_deliveries: WebhookDeliveriesTable
+}
+
+export interface WebhookSubscriptionsTable {
+  id: string
+  /** Only this application's rollouts; null = every application. */
+  application_name: string | null
+  url: string
+  /** The HMAC key, as given or generated (needed to sign, so not hashed; the table is admin-only). */
+  secret: string
+  format: string
+  /** JSON text: the event names subscribed to. */
+  events: string
+  enabled: number
+  disabled_reason: string | null
+  /** Decisions made before this time are never delivered (set at creation, re-enabling and events changes). */
+  since: number
+  created_at: number
+  updated_at: number
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  subscription_id: string
+  rollout_id: string
+  /** Unique with subscription_id: a decision is delivered at most once per subscription. */
+  decision_id: string
+  event: string
+  status: string
+  attempts: number
+  /** When the next attempt is due; null once DELIVERED or DEAD. */
+  next_attempt_at: number | null
+  /** Set by the notifier that claimed the attempt; results are written only under the same token. */
+  claim_token: string | null
+  claimed_until: number | null
+  last_status_code: number | null
+  last_error: string | null
+  /** The request body, JSON text, fixed at enqueue so every attempt sends the same. */
+  body: string
+  created_at: number
+  delivered_at: number | null
+  updated_at: number
 }

@@ -3,6 +3,7 @@ import type { DialectName } from '../connect.ts'
 import { initial } from './001-initial.ts'
 import { leases } from './002-leases.ts'
 import { providers } from './003-providers.ts'
+import { webhooks } from './004-webhooks.ts'
 
 export interface Migration {
   /** Sorted by name; never renamed once released. */
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const migrations: readonly Migration[] = [initial, leases, providers]
+export const migrations: readonly Migration[] = [initial, leases, providers, webhooks]
