@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { ControllerMetrics } from './controller/metrics.ts'
 import { startControllerRuntime } from './controller/runtime.ts'
 import { runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
@@ -22,8 +23,10 @@ try {
   const dev = !config.production && !hasProductionBuild(webDir)
   if (dev) log('dashboard: development mode (no build in web/.next; `npm run build:web` makes one)')
   const dashboard = await createDashboardHandler({ dev, dir: webDir, hostname: config.host, port: config.port })
-  const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard })
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log })
+  // The API starts first (the controller's start may take a while), so the controller's metrics exist before it.
+  const metrics = new ControllerMetrics()
+  const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard, extraRegistries: [metrics.registry] })
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log, metrics })
   const demo = config.demo ? runDemo({ store, bus, log }) : null
   stopOnSignals(async () => {
     await demo?.stop()

@@ -111,6 +111,7 @@ export class Controller {
       const lease = await leases.acquire(`rollout:${id}`, this.holder, this.#ttl).catch(() => null)
       if (!lease) continue
       this.#owned.set(id, { lease, timer: null, running: false, again: false, memory: { history: new Map() } })
+      this.#options.metrics?.held(this.#owned.size)
       this.#schedule(id, 0)
     }
   }
@@ -118,6 +119,8 @@ export class Controller {
   #drop(id: string, owned: Owned): void {
     if (owned.timer) clearTimeout(owned.timer)
     this.#owned.delete(id)
+    this.#options.metrics?.finished(id)
+    this.#options.metrics?.held(this.#owned.size)
     void this.#options.leases.release(owned.lease).catch(() => undefined)
   }
 
@@ -133,19 +136,25 @@ export class Controller {
     const owned = this.#owned.get(id)
     if (!owned || this.#stopped) return
     if (owned.timer) clearTimeout(owned.timer)
+    const due = performance.now() + delayMs
     owned.timer = setTimeout(() => {
       owned.timer = null
-      void this.#run(id, owned)
+      void this.#run(id, owned, due)
     }, delayMs)
   }
 
-  async #run(id: string, owned: Owned): Promise<void> {
+  async #run(id: string, owned: Owned, due: number): Promise<void> {
     owned.running = true
     await this.#slot()
     let next: number | null = null
+    const { metrics } = this.#options
+    const started = performance.now()
     try {
       if (this.#owned.get(id) !== owned) return
+      // Lag: timer slack plus the wait for a concurrency slot.
+      metrics?.tickLag.observe(Math.max(0, started - due) / 1000)
       const result = await tickRollout({ ...this.#options, holder: this.holder }, id, owned.memory)
+      metrics?.tickDuration.observe((performance.now() - started) / 1000)
       if (result.finished) {
         this.#drop(id, owned)
         return

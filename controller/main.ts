@@ -2,6 +2,7 @@ import { createBus } from '../schema/events/index.ts'
 import { openStore } from '../schema/store/index.ts'
 import { ConfigError, readConfig } from '../server/config.ts'
 import { exitOnStartFailure, stopOnSignals } from '../server/run.ts'
+import { serveMetrics } from './metrics.ts'
 import { startControllerRuntime } from './runtime.ts'
 
 /**
@@ -14,7 +15,11 @@ try {
   const bus = createBus(config.redisUrl ?? undefined)
   const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log: (line) => console.log(line) })
   console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
+  // SENTRA_METRICS_PORT: the controller's metrics at GET /metrics, without a token, on SENTRA_HOST.
+  const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics.registry, config.metricsPort, config.host)
+  if (metricsServer) console.log(`controller metrics on ${metricsServer.url}`)
   stopOnSignals(async () => {
+    await metricsServer?.close()
     await runtime.stop()
     await bus.close()
     await store.close()

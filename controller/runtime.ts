@@ -4,6 +4,7 @@ import type { Store } from '../schema/store/index.ts'
 import { ACTIVE_STATUSES } from '../schema/store/models.ts'
 import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
+import { ControllerMetrics } from './metrics.ts'
 import { answerPreflights } from './preflight.ts'
 import { startNotifier, type Notifier, type NotifierSettings } from './notify/index.ts'
 import { ProxyRegistry } from './proxy/index.ts'
@@ -28,12 +29,16 @@ export interface ControllerRuntimeOptions {
   processPorts?: [number, number] | null
   /** Webhook notifications (controller/notify): settings, or false to run without them. On by default. */
   notifications?: Partial<NotifierSettings> | false
+  /** The metrics to record into (to serve them before the controller starts); a new set when unset. */
+  metrics?: ControllerMetrics
 }
 
 export interface ControllerRuntime {
   readonly controller: Controller
   readonly proxies: ProxyRegistry
   readonly notifier: Notifier | null
+  /** Sentra's metrics of the analysis: serve `metrics.registry` (docs/controller.md, "Metrics"). */
+  readonly metrics: ControllerMetrics
   stop(): Promise<void>
 }
 
@@ -62,6 +67,7 @@ async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['tar
 /** The controller with the targets and providers this process offers. */
 export async function startControllerRuntime(options: ControllerRuntimeOptions): Promise<ControllerRuntime> {
   const { store, bus, log } = options
+  const metrics = options.metrics ?? new ControllerMetrics()
   const proxies = new ProxyRegistry()
   const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}), ...(options.processPorts ? { portRange: options.processPorts } : {}) })
   const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : undefined)
@@ -81,6 +87,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     leases,
     targets: targetFor,
     providers: () => registry.providers,
+    metrics,
     ...(log ? { log } : {}),
     ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
     ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
@@ -92,6 +99,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     controller,
     proxies,
     notifier,
+    metrics,
     stop: async () => {
       clearInterval(refresher)
       await stopPreflights()

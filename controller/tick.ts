@@ -3,6 +3,7 @@ import { assertSpec, type AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
 import type { GateResult, Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
 import { evaluateGates, providerKey, type GateEvaluation } from './evaluate.ts'
+import type { ControllerMetrics } from './metrics.ts'
 import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
@@ -18,6 +19,8 @@ export interface TickContext {
   providers: () => ReadonlyMap<string, TelemetryProvider>
   clock?: () => number
   log?: (line: string) => void
+  /** Sentra's own metrics of the analysis (controller/metrics.ts); none recorded when unset. */
+  metrics?: ControllerMetrics
 }
 
 /** What a controller keeps between ticks of one rollout (lost on restart; nothing depends on it). */
@@ -180,13 +183,14 @@ async function writeSteps(store: Store, rolloutId: string, before: MachineState,
  * deciding twice.
  */
 export async function tickRollout(ctx: TickContext, rolloutId: string, memory: TickMemory): Promise<TickResult> {
-  const { store, bus, log } = ctx
+  const { store, bus, log, metrics } = ctx
   const clock = ctx.clock ?? Date.now
   const rollout = await store.rollouts.byId(rolloutId)
   if (!rollout || isFinished(rollout.status)) return { finished: true, nextTickMs: 0 }
   const app = await store.applications.byId(rollout.applicationId)
   if (!app) return { finished: true, nextTickMs: 0 }
   const spec = assertSpec(app.spec)
+  metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
   const [steps = []] = await store.rollouts.stepsFor([rolloutId])
   const ref: RolloutRef = { rolloutId, application: spec, stableVersion: rollout.fromVersion, canaryVersion: rollout.toVersion }
   const target = ctx.targets(spec.target.kind)
@@ -220,6 +224,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       history: (provider) => memory.history.get(provider) ?? [],
       timeoutMs: Math.min(spec.intervalMs, 10_000),
     })
+    metrics?.evaluated(rolloutId, spec.name, evaluations)
     for (const { gate, sample } of evaluations) {
       if (!sample) continue
       const key = providerKey(gate)
@@ -289,6 +294,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     return updated
   })
 
+  if (decision.action !== null) metrics?.decided(spec.name, decision.action, now, clock())
   if (decision.action !== null) log?.(`${spec.name} ${rollout.toVersion}: ${decision.action} — ${decision.reason}`)
   // Every seq bump is published once, in order, so subscribers can tell a missed event.
   const changes: { seq: number; status: string; kind: 'decision' | 'window' | 'state' | 'weight' }[] = [
@@ -310,8 +316,12 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
   }
   for (const change of changes) {
+    const publishing = performance.now()
     await bus.publish('rollout.changed', { rolloutId, application: spec.name, ...change, at: new Date().toISOString() })
+    metrics?.busPublish.observe((performance.now() - publishing) / 1000)
   }
   const finished = isFinished(final.status)
+  if (finished) metrics?.finished(rolloutId)
+  else metrics?.weight(rolloutId, spec.name, final.canaryWeight)
   return { finished, nextTickMs: next.status === 'ROLLING_BACK' ? 0 : spec.intervalMs }
 }

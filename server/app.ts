@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
 import { createYoga } from 'graphql-yoga'
+import { Registry } from 'prom-client'
 import type { Bus } from '../schema/events/bus.ts'
 import { createContext, graphSchema, type Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
@@ -32,6 +33,11 @@ export interface ApiServerOptions {
   production?: boolean
   limits?: QueryLimits
   dashboard?: DashboardMount
+  /**
+   * More registries served at /metrics with the server's own (the embedded controller's).
+   * They must not collect the process defaults: the server's registry does.
+   */
+  extraRegistries?: readonly Registry[]
 }
 
 /** The API's own paths; with a dashboard mounted, everything else is the dashboard's. */
@@ -64,8 +70,10 @@ function unauthenticated(res: ServerResponse): void {
  * plus /healthz, /readyz, /metrics and /login. Every request but health, readiness and
  * login must carry a valid token; unauthenticated GraphQL never reaches the executor.
  */
-export function createApiServer({ store, bus, graphiql = false, production = false, limits = DEFAULT_LIMITS, dashboard }: ApiServerOptions): ApiServer {
+export function createApiServer({ store, bus, graphiql = false, production = false, limits = DEFAULT_LIMITS, dashboard, extraRegistries = [] }: ApiServerOptions): ApiServer {
   const metrics = new ServerMetrics()
+  // Only the server's registry collects the process defaults, so the merge has no duplicates.
+  const served = extraRegistries.length > 0 ? Registry.merge([metrics.registry, ...extraRegistries]) : metrics.registry
   const yoga = createYoga<{ actor: Actor | null }>({
     schema: graphSchema(),
     graphqlEndpoint: '/graphql',
@@ -104,8 +112,8 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
     const actor = await authenticate(store, requestToken(req)?.token)
     if (pathname === '/metrics') {
       if (!actor) return unauthenticated(res)
-      res.writeHead(200, { 'content-type': metrics.registry.contentType })
-      res.end(await metrics.registry.metrics())
+      res.writeHead(200, { 'content-type': served.contentType })
+      res.end(await served.metrics())
       return
     }
     if (pathname === '/graphql') {

@@ -12,6 +12,7 @@ describe('readConfig', () => {
       demo: false,
       graphiql: false,
       leaseTtlMs: 15_000,
+      metricsPort: null,
     })
     expect(readConfig({}, { embedded: true }).demo).toBe(true)
   })
@@ -27,8 +28,9 @@ describe('readConfig', () => {
       SENTRA_GRAPHIQL: 'true',
       SENTRA_LEASE_TTL_MS: '3000',
       SENTRA_PROCESS_PORTS: '5100-5199',
+      SENTRA_METRICS_PORT: '9464',
     })
-    expect(config).toMatchObject({ port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
+    expect(config).toMatchObject({ metricsPort: 9464, port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
   })
 
   it.each([
@@ -48,6 +50,10 @@ describe('readConfig', () => {
     ['SENTRA_PROCESS_PORTS', '80-90', /SENTRA_PROCESS_PORTS/],
     ['SENTRA_PROCESS_PORTS', '6000-5000', /SENTRA_PROCESS_PORTS/],
     ['SENTRA_PROCESS_PORTS', '5000-70000', /SENTRA_PROCESS_PORTS/],
+    ['SENTRA_METRICS_PORT', 'nine', /SENTRA_METRICS_PORT/],
+    ['SENTRA_METRICS_PORT', '70000', /SENTRA_METRICS_PORT/],
+    ['SENTRA_METRICS_PORT', '-1', /SENTRA_METRICS_PORT/],
+    ['SENTRA_METRICS_PORT', '94 64', /SENTRA_METRICS_PORT/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => readConfig({ [name]: value })).toThrow(message)

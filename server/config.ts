@@ -15,15 +15,17 @@ export interface Config {
   leaseTtlMs: number
   /** Ports the process target runs versions on (so Prometheus can scrape them); null = any free port. */
   processPorts: [number, number] | null
+  /** `npm run controller` serves its metrics on this port of SENTRA_HOST (SENTRA_METRICS_PORT); null = not served. */
+  metricsPort: number | null
 }
 
 export class ConfigError extends Error {}
 
-function port(raw: string | undefined): number {
+function port(raw: string | undefined, name = 'SENTRA_PORT'): number {
   if (raw === undefined || raw === '') return 4000
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || !Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new ConfigError(`SENTRA_PORT: "${raw}" is not a port number (0-65535)`)
+    throw new ConfigError(`${name}: "${raw}" is not a port number (0-65535)`)
   }
   return value
 }
@@ -69,6 +71,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     graphiql: flag('SENTRA_GRAPHIQL', env.SENTRA_GRAPHIQL, false),
     production: env.NODE_ENV === 'production',
     processPorts: portRange(env.SENTRA_PROCESS_PORTS),
+    metricsPort: env.SENTRA_METRICS_PORT ? port(env.SENTRA_METRICS_PORT, 'SENTRA_METRICS_PORT') : null,
     leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
   }
 }

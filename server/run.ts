@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client'
 import type { Bus } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
 import { createApiServer, type DashboardMount } from './app.ts'
@@ -20,10 +21,10 @@ export async function serveApi(
   config: Config,
   store: Store,
   bus: Bus,
-  { label = 'sentra server', dashboard }: { label?: string; dashboard?: DashboardMount } = {},
+  { label = 'sentra server', dashboard, extraRegistries }: { label?: string; dashboard?: DashboardMount; extraRegistries?: readonly Registry[] } = {},
 ): Promise<RunningApi> {
   const admin = await bootstrapAdminToken(store, config.adminToken)
-  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production, ...(dashboard ? { dashboard } : {}) })
+  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production, ...(dashboard ? { dashboard } : {}), ...(extraRegistries ? { extraRegistries } : {}) })
   const { url } = await server.listen(config.port, config.host)
   const loginUrl = admin.generated ? `${url}/login?token=${encodeURIComponent(admin.token)}` : null
   console.log(`${label} listening on ${url}/graphql  (store: ${describeStore(store, config.databaseUrl)}; bus: ${bus.kind})`)

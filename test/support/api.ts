@@ -3,6 +3,7 @@ import { createBus } from '../../schema/events/index.ts'
 import type { Bus } from '../../schema/events/bus.ts'
 import { createStore, type Store } from '../../schema/store/index.ts'
 import type { DialectName } from '../../schema/store/connect.ts'
+import type { Registry } from 'prom-client'
 import { createApiServer, type ApiServer } from '../../server/app.ts'
 import { openTestStore, TEST_REDIS_URL } from './databases.ts'
 
@@ -33,12 +34,17 @@ export interface TestApi {
  */
 export async function startTestApi(
   dialect: DialectName,
-  { bus: busKind = 'memory', prefix = `sentra-test-${randomBytes(4).toString('hex')}:`, production = false }: { bus?: 'memory' | 'redis'; prefix?: string; production?: boolean } = {},
+  {
+    bus: busKind = 'memory',
+    prefix = `sentra-test-${randomBytes(4).toString('hex')}:`,
+    production = false,
+    extraRegistries = [],
+  }: { bus?: 'memory' | 'redis'; prefix?: string; production?: boolean; extraRegistries?: readonly Registry[] } = {},
 ): Promise<TestApi & { prefix: string; databaseUrl: string }> {
   const database = await openTestStore(dialect)
   const store = createStore(database.db)
   const bus = createBus(busKind === 'redis' ? TEST_REDIS_URL : undefined, { prefix })
-  const server = createApiServer({ store, bus, production })
+  const server = createApiServer({ store, bus, production, extraRegistries })
   const { url } = await server.listen(0, '127.0.0.1')
   const tokens = {
     admin: (await store.tokens.create('test admin', 'admin')).token,

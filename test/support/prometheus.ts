@@ -14,9 +14,14 @@ export interface RunningPrometheus {
 
 /**
  * A real Prometheus (Debian's package) on a loopback port with its own config and data
- * directory, scraping `targets` every second. Missing Prometheus fails, never skips.
+ * directory, scraping `targets` every second (at `metricsPath`, /metrics by default, with
+ * `Authorization: Bearer <bearerToken>` when given). Missing Prometheus fails, never skips.
  */
-export async function startPrometheus(targets: readonly string[], labels: Record<string, string> = {}): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  targets: readonly string[],
+  labels: Record<string, string> = {},
+  { bearerToken, metricsPath }: { bearerToken?: string; metricsPath?: string } = {},
+): Promise<RunningPrometheus> {
   if (!existsSync(PROMETHEUS_BIN)) {
     throw new Error(`Prometheus is not installed (${PROMETHEUS_BIN} is missing): apt-get install -y prometheus, or set PROMETHEUS_BIN`)
   }
@@ -26,6 +31,8 @@ export async function startPrometheus(targets: readonly string[], labels: Record
     'global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }',
     'scrape_configs:',
     '  - job_name: sentra-test',
+    ...(metricsPath ? [`    metrics_path: ${JSON.stringify(metricsPath)}`] : []),
+    ...(bearerToken ? [`    authorization: { credentials: ${JSON.stringify(bearerToken)} }`] : []),
     '    static_configs:',
     `      - targets: ${JSON.stringify(targets)}`,
     `        labels: ${JSON.stringify(labels)}`,
