@@ -205,7 +205,7 @@ describe('valid specs', () => {
         query: 'sum(rate({app="{{application}}", version="{{version}}"} | json | line_format "{{.msg}}" {{if .x}}a{{end}} [{{window}}]))',
         judge: { kind: 'threshold', max: 10 },
       },
-      { name: 'traces', provider: 'tempo', query: '{ resource.service.version = "{{version}}" && status = error }', judge: { kind: 'sequential', alpha: 0.2 } },
+      { name: 'traces', provider: 'tempo', query: '{ resource.service.version = "{{version}}" && status = error }', judge: { kind: 'relative', maxIncrease: 0.01 } },
     ]
     expect(specOf(doc).gates).toHaveLength(Object.keys(BUILTIN_SIGNALS).length + 3)
   })
@@ -721,5 +721,25 @@ describe('gate source (a declared provider)', () => {
     const result = parseSpec({ ...base, gates: [gate] })
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.issues.find((i) => i.path === path)?.message).toMatch(message)
+  })
+})
+
+describe('sequential gates', () => {
+  const base = {
+    name: 'app',
+    target: { kind: 'process', listen: '127.0.0.1:8080', command: ['node', 'app.mjs'] },
+    strategy: { canary: { steps: [{ setWeight: 10 }, { analyze: { min: '10s' } }] } },
+  }
+  it.each(['errorRate', 'latencyP95', 'logErrorRatio'])('accepts a sequential judge on %s', (signal) => {
+    expect(parseSpec({ ...base, gates: [{ name: 'g', signal, judge: { kind: 'sequential' } }] }).ok).toBe(true)
+  })
+  it.each([
+    [{ name: 'g', signal: 'requestRate', judge: { kind: 'sequential' } }, /sequential supports errorRate/],
+    [{ name: 'g', signal: 'spanDurationP95', judge: { kind: 'sequential' } }, /use threshold or relative for spanDurationP95/],
+    [{ name: 'g', provider: 'prometheus', query: 'x{v="{{version}}"}', judge: { kind: 'sequential' } }, /one value per window/],
+  ])('refuses %j at gates[0].judge.kind', (gate, message) => {
+    const result = parseSpec({ ...base, gates: [gate] })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.issues.find((i) => i.path === 'gates[0].judge.kind')?.message).toMatch(message)
   })
 })

@@ -60,6 +60,9 @@ const sequentialJudge = obj(
   },
 )
 
+/** Signals the sequential judge can test: error counts and the proxy's latency quantiles. */
+const SEQUENTIAL_SIGNALS: readonly string[] = ['errorRate', 'traceErrorRate', 'logErrorRatio', 'latencyP50', 'latencyP95', 'latencyP99']
+
 const judge = byKind(JUDGE_KINDS, [thresholdJudge, relativeJudge, sequentialJudge])
 
 const query = z.string().superRefine((value, ctx) => {
@@ -102,6 +105,14 @@ const gate = obj(
     report(ctx, ['query'], 'must contain {{version}} so Sentra can query the canary and the stable version separately')
   }
   const kind = field(judgeValue, 'kind')
+  if (kind === 'sequential') {
+    // The sequential test needs counts (errors of requests) or the proxy's latency quantiles.
+    if (provider !== undefined) {
+      report(ctx, ['judge', 'kind'], `sequential needs error and request counts; a ${String(provider)} query gives one value per window: use threshold or relative`)
+    } else if (typeof signal === 'string' && !SEQUENTIAL_SIGNALS.includes(signal)) {
+      report(ctx, ['judge', 'kind'], `sequential supports ${SEQUENTIAL_SIGNALS.join(', ')}; use threshold or relative for ${signal}`)
+    }
+  }
   const numericFields = kind === 'threshold' ? ['min', 'max'] : kind === 'relative' ? ['maxIncrease'] : []
   const fraction = isBuiltinSignal(signal) && BUILTIN_SIGNALS[signal].unit === 'fraction'
   for (const key of numericFields) {
