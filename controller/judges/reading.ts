@@ -44,6 +44,8 @@ export function wilsonLower(errors: number, requests: number, z = Z): number {
  * Whether a canary value above `limit` is clearly above it rather than a few unlucky
  * requests: for an error-rate style fraction with request counts, the Wilson lower bound of
  * the canary's rate must exceed the limit. Other values (no counts) are taken as measured.
+ * A canary over the limit but not yet clearly is "collecting" evidence (state in the
+ * verdict's evidence): data is there, so it does not count toward the inconclusive limit.
  */
 export function clearlyAbove(reading: Reading, limit: number): { clearly: boolean; lowerBound: number | null } {
   const { requests, errors } = reading.sample.canary

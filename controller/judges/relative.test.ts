@@ -108,6 +108,8 @@ describe('relative judge', () => {
     const one = judgeRelative(plus1, [windowOf({ canary: 1 / 24, baseline: 0.004, canaryRequests: 24, baselineRequests: 200 })], err(plus1))
     expect(one.verdict).toBe('INCONCLUSIVE')
     expect(one.reason).toMatch(/not yet clearly over it/)
+    // Data is there: the loop keeps analysing rather than counting it as missing.
+    expect(one.evidence.state).toBe('collecting')
   })
 
   it('is a Judge through its factory', () => {

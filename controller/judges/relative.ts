@@ -70,7 +70,7 @@ export function judgeRelative(spec: RelativeJudgeSpec, history: readonly WindowS
     const { clearly, lowerBound } = clearlyAbove(r, crossed)
     if (!clearly) {
       const why = `${sentence(canary)}, so at most ${limit}; not yet clearly over it (99.5 % lower bound ${formatValue(lowerBound ?? 0, r.unit)} over ${r.sample.canary.requests} requests)`
-      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { ...extra, lowerBound })
+      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { ...extra, lowerBound, state: 'collecting' })
     }
     return verdictOf(KIND, r, 'FAIL', `${sentence(canary)}, so at most ${limit}`, thresholds, { ...extra, lowerBound })
   }

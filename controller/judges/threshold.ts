@@ -25,7 +25,7 @@ export function judgeThreshold(spec: ThresholdJudgeSpec, history: readonly Windo
     const { clearly, lowerBound } = clearlyAbove(r, max)
     if (!clearly) {
       const why = `${shown(value)}; above the limit of ${limit} but not yet clearly (99.5 % lower bound ${formatValue(lowerBound ?? 0, r.unit)} over ${r.sample.canary.requests} requests)`
-      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { lowerBound })
+      return verdictOf(KIND, r, 'INCONCLUSIVE', why, thresholds, { lowerBound, state: 'collecting' })
     }
     return verdictOf(KIND, r, 'FAIL', `${shown(value)}; above the limit of ${limit}`, thresholds, { lowerBound })
   }
