@@ -4,6 +4,7 @@ import { startControllerRuntime } from './controller/runtime.ts'
 import { runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
 import { openStore } from './schema/store/index.ts'
+import { applyConfigFile } from './server/config-file.ts'
 import { ConfigError, readConfig } from './server/config.ts'
 import { exitOnStartFailure, serveApi, stopOnSignals } from './server/run.ts'
 import { createDashboardHandler, hasProductionBuild } from './web/serve.ts'
@@ -19,6 +20,7 @@ try {
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
   const log = (line: string) => console.log(line)
+  if (config.configFile) console.log(`SENTRA_CONFIG: applied ${(await applyConfigFile(config.configFile, store, bus)).length} applications`)
   const webDir = fileURLToPath(new URL('./web/', import.meta.url))
   const dev = !config.production && !hasProductionBuild(webDir)
   if (dev) log('dashboard: development mode (no build in web/.next; `npm run build:web` makes one)')

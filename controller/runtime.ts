@@ -31,6 +31,11 @@ export interface ControllerRuntimeOptions {
   notifications?: Partial<NotifierSettings> | false
   /** The metrics to record into (to serve them before the controller starts); a new set when unset. */
   metrics?: ControllerMetrics
+  /**
+   * Targets for the other platforms (docker, kubernetes), made by the caller from its
+   * configuration; the process target is always there. The runtime closes them when it stops.
+   */
+  targets?: Partial<Record<Exclude<AppSpec['target']['kind'], 'process'>, Target>>
 }
 
 export interface ControllerRuntime {
@@ -70,7 +75,8 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   const metrics = options.metrics ?? new ControllerMetrics()
   const proxies = new ProxyRegistry()
   const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}), ...(options.processPorts ? { portRange: options.processPorts } : {}) })
-  const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : undefined)
+  const platformTargets = options.targets ?? {}
+  const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : platformTargets[kind])
   const registry = new ProviderRegistry(store.providers, new BuiltinProvider((app) => proxies.get(app)?.metrics))
   await registry.refresh()
   const refresher = setInterval(() => {
@@ -106,6 +112,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
       await controller.stop()
       await notifier?.stop()
       await processTarget.close()
+      await Promise.all(Object.values(platformTargets).map((t) => t.close()))
       await proxies.closeAll()
       await leases.close()
     },

@@ -1,5 +1,6 @@
 import { createBus } from '../schema/events/index.ts'
 import { openStore } from '../schema/store/index.ts'
+import { applyConfigFile } from './config-file.ts'
 import { ConfigError, readConfig } from './config.ts'
 import { exitOnStartFailure, serveApi, stopOnSignals } from './run.ts'
 
@@ -8,6 +9,7 @@ try {
   const config = readConfig(process.env)
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
+  if (config.configFile) console.log(`SENTRA_CONFIG: applied ${(await applyConfigFile(config.configFile, store, bus)).length} applications`)
   const api = await serveApi(config, store, bus)
   stopOnSignals(async () => {
     await api.stop()

@@ -11,11 +11,12 @@ function kib(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KiB`
 }
 
-export function parseText(text: string): ReadResult {
+/** YAML or JSON text to plain data; `maxBytes` is one spec's limit unless a caller reads several. */
+export function parseText(text: string, maxBytes: number = MAX_SPEC_BYTES): ReadResult {
   // Cheap length test first: UTF-8 never takes fewer bytes than UTF-16 code units.
-  if (text.length > MAX_SPEC_BYTES || Buffer.byteLength(text, 'utf8') > MAX_SPEC_BYTES) {
-    const size = text.length > 4 * MAX_SPEC_BYTES ? text.length : Buffer.byteLength(text, 'utf8')
-    return fail(`is too large (${kib(size)}); the limit is ${kib(MAX_SPEC_BYTES)}`)
+  if (text.length > maxBytes || Buffer.byteLength(text, 'utf8') > maxBytes) {
+    const size = text.length > 4 * maxBytes ? text.length : Buffer.byteLength(text, 'utf8')
+    return fail(`is too large (${kib(size)}); the limit is ${kib(maxBytes)}`)
   }
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   const first = /\S/.exec(source)
