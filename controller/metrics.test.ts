@@ -32,7 +32,11 @@ describe('ControllerMetrics', () => {
       { labels: { application: 'shop', gate: 'errors', role: 'canary' }, value: 0.09 },
       { labels: { application: 'shop', gate: 'errors', role: 'baseline' }, value: 0.01 },
     ])
-    expect(await values(metrics, 'sentra_decisions_total')).toEqual([{ labels: { application: 'shop', action: 'ROLLBACK' }, value: 1 }])
+    // PROMOTE exists at 0 from the first decision, so increase() in Grafana sees the first one.
+    expect(await values(metrics, 'sentra_decisions_total')).toEqual([
+      { labels: { application: 'shop', action: 'ROLLBACK' }, value: 1 },
+      { labels: { application: 'shop', action: 'PROMOTE' }, value: 0 },
+    ])
     expect(await values(metrics, 'sentra_rollout_canary_weight')).toEqual([{ labels: { application: 'shop' }, value: 20 }])
     expect(await values(metrics, 'sentra_rollouts_active')).toEqual([{ labels: {}, value: 1 }])
     const text = await metrics.registry.metrics()
@@ -70,9 +74,10 @@ describe('ControllerMetrics', () => {
       metrics.evaluated(`r${i}`, `app${i}`, [evaluation(`gate${i}`, 'PASS', 1, 1)])
       metrics.weight(`r${i}`, `app${i}`, i)
     }
+    // app0's ROLLBACK and PROMOTE (at 0) and START take the three places; the rest is "other".
     const decisions = await values(metrics, 'sentra_decisions_total')
-    expect(decisions.map((d) => d.labels.application)).toEqual(['app0', 'app1', 'app2', 'other'])
-    expect(decisions.at(-1)).toMatchObject({ labels: { action: 'START' }, value: 3 })
+    expect(decisions.map((d) => `${d.labels.application}/${d.labels.action}`)).toEqual(['app0/ROLLBACK', 'app0/PROMOTE', 'app0/START', 'other/ROLLBACK', 'other/PROMOTE', 'other/START'])
+    expect(decisions.at(-1)).toMatchObject({ labels: { action: 'START' }, value: 5 })
     const verdicts = await values(metrics, 'sentra_gate_verdicts_total')
     expect(verdicts.at(-1)).toEqual({ labels: { application: 'other', gate: 'other', verdict: 'PASS' }, value: 3 })
     expect(verdicts).toHaveLength(4)

@@ -11,6 +11,8 @@ import type { GateEvaluation } from './evaluate.ts'
 export const MAX_LABEL_SETS = 500
 export const OTHER = 'other'
 
+/** The decisions a dashboard counts per application: created at 0 (see #zeroOutcomes). */
+const OUTCOME_ACTIONS = ['ROLLBACK', 'PROMOTE'] as const
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 type Labels<K extends string> = Record<K, string>
@@ -168,8 +170,18 @@ export class ControllerMetrics {
 
   /** A stored decision; `windowEnd` is when the window it judged ended (the tick's start), in ms. */
   decided(application: string, action: string, windowEnd: number, storedAt: number): void {
+    this.#zeroOutcomes(application)
     this.decisions.inc(this.#caps.decisions.bound({ application, action }))
     this.timeToDecision.observe(Math.max(0, storedAt - windowEnd) / 1000)
+  }
+
+  /**
+   * Outcome counters exist at 0 from an application's first decision: Prometheus's
+   * increase() cannot see a counter's first increment when the series is born at 1, so a
+   * first rollback would show as none in Grafana.
+   */
+  #zeroOutcomes(application: string): void {
+    for (const action of OUTCOME_ACTIONS) this.decisions.inc(this.#caps.decisions.bound({ application, action }), 0)
   }
 
   /** The rollout's observed canary weight after a tick. */

@@ -3,6 +3,7 @@ import { ControllerMetrics } from '../../controller/metrics.ts'
 import { startControllerRuntime, type ControllerRuntime } from '../../controller/runtime.ts'
 import { startLoad } from '../../controller/demo/load.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
+import { prometheusExpressions } from '../support/grafana.ts'
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.ts'
 import { freePort, quickSpec, waitFor } from '../support/rollouts.ts'
 
@@ -112,5 +113,19 @@ describe("Sentra's own metrics of the analysis, scraped by a real Prometheus", (
     expect(exposition).toContain('sentra_rollouts_active 0')
     // (Whether a scrape caught the gauges in between depends on timing: a first failing
     // window rolls back within milliseconds, so Prometheus is not asked about them.)
+  })
+
+  it("answers every query of the Grafana dashboard (deploy/grafana), with data for the analysis panels", async () => {
+    for (const { title, expr } of prometheusExpressions()) {
+      const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`)
+      const body = (await response.json()) as { status: string; error?: string }
+      expect(body.error, title).toBeUndefined()
+      expect(body.status, title).toBe('success')
+    }
+    // After the rollback above, the panels about it have something to show.
+    for (const expr of ['sum(increase(sentra_decisions_total{action="ROLLBACK",application=~".*"}[1h]))', 'sum(rate(sentra_http_requests_total[1m]))']) {
+      const result = await waitFor(() => query(expr), (r) => r.length > 0, { timeoutMs: 15_000, everyMs: 500, what: expr })
+      expect(Number(result[0]!.value[1]), expr).toBeGreaterThan(0)
+    }
   })
 })
