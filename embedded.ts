@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { ControllerMetrics } from './controller/metrics.ts'
 import { startControllerRuntime } from './controller/runtime.ts'
+import { startTracing } from './controller/tracing.ts'
+import { kubernetesTargets } from './controller/targets/kubernetes-config.ts'
 import { runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
 import { openStore } from './schema/store/index.ts'
@@ -28,11 +30,14 @@ try {
   // The API starts first (the controller's start may take a while), so the controller's metrics exist before it.
   const metrics = new ControllerMetrics()
   const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard, extraRegistries: [metrics.registry] })
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log, metrics })
-  const demo = config.demo ? runDemo({ store, bus, log }) : null
+  const tracing = startTracing(process.env, 'sentra')
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
+  // The demo versions export their spans and logs to this server's OTLP receiver (docs/otlp.md).
+  const demo = config.demo ? runDemo({ store, bus, log, otlpUrl: api.url }) : null
   stopOnSignals(async () => {
     await demo?.stop()
     await controller.stop()
+    await tracing?.shutdown()
     await api.stop()
     await dashboard.close()
     await bus.close()

@@ -11,7 +11,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['schema/**/*.test.ts', 'server/**/*.test.ts', 'controller/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['schema/**/*.test.ts', 'server/**/*.test.ts', 'controller/**/*.test.ts', 'test/**/*.test.ts', 'bench/**/*.test.ts'],
     // Suites share one MariaDB and one Redis; running files one at a time keeps them from
     // stepping on each other's databases and keeps a 2-core machine responsive.
     fileParallelism: false,

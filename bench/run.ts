@@ -11,6 +11,10 @@ interface Benchmark {
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   api: () => import('./api.ts'),
   detection: () => import('./detection.ts'),
+  canary: () => import('./canary/index.ts'),
+  dashboard: () => import('./dashboard.ts'),
+  otlp: () => import('./otlp.ts'),
+  targets: () => import('./targets.ts'),
 }
 
 const name = process.argv[2]

@@ -35,7 +35,12 @@ export async function seedRollouts(store: Store, count: number, { applications =
       canary: { errorRate: 0.001 },
       baseline: { errorRate: 0.002 },
     })
-    await store.evidence.addTrace({ rolloutId: rollout.id, stepIndex: 1, traceId: '0af7651916cd43dd8448eb211c80319c', version, status: 'ok', durationMs: 12.5, rootName: 'GET /', at: new Date() })
+    await store.evidence.saveTraces([
+      {
+        rolloutId: rollout.id, stepIndex: 1, traceId: '0af7651916cd43dd8448eb211c80319c', version: version, status: 'ok', durationMs: 12.5, rootName: 'GET /', at: new Date(),
+        application: app.name, service: app.name, error: false, source: 'otlp', spans: [],
+      },
+    ])
     for (let seq = 1; seq <= 2; seq++) {
       await store.decisions.append({
         rolloutId: rollout.id,

@@ -1,6 +1,7 @@
 import { ApiError, NetworkError, type ApiErrorEntry } from './errors.ts'
 import type { Connection } from './connection.ts'
 import type { TypedDocumentString } from './gql/graphql.ts'
+import { isPersistedMiss, operationPayload } from './persisted.ts'
 
 /** How long one HTTP request may take before the CLI gives up on it. */
 export const REQUEST_TIMEOUT_MS = 30_000
@@ -44,8 +45,19 @@ function describeFailure(error: unknown): string {
 
 /** A client for the connection's `/graphql` endpoint, authenticated with its token. */
 export function createApi(connection: Connection): Api {
+  /** By hash first (cli/persisted.ts); as text only when the server does not know the hash. */
   async function request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables): Promise<TResult> {
+    try {
+      return await send<TResult, TVariables>(document, variables, false)
+    } catch (error) {
+      if (error instanceof ApiError && isPersistedMiss(error.errors)) return send<TResult, TVariables>(document, variables, true)
+      throw error
+    }
+  }
+
+  async function send<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, asText: boolean): Promise<TResult> {
     const url = connection.graphqlUrl
+    const { query, ...rest } = operationPayload(document, variables, { asText })
     let response: Response
     let text: string
     try {
@@ -56,7 +68,7 @@ export function createApi(connection: Connection): Api {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
         },
-        body: JSON.stringify({ query: document.toString(), variables }),
+        body: JSON.stringify(query === '' ? rest : { query, ...rest }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         redirect: 'error',
       })

@@ -3,6 +3,7 @@ import { errorEntries } from './api.ts'
 import type { OutputFormat } from './command.ts'
 import { ApiError, CliError, EXIT, NetworkError, type ExitCode } from './errors.ts'
 import { fetchRollout } from './fetch-rollout.ts'
+import { isPersistedMiss, operationPayload } from './persisted.ts'
 import { FINISHED_STATUSES } from './format/rollout.ts'
 import type { CliRolloutDetailFragment } from './gql/graphql.ts'
 import type { Io } from './io.ts'
@@ -68,15 +69,20 @@ export async function watchRollout({ api, id, io, output, signal }: { api: Api; 
         if (!finished) view.note(`connection to ${api.connection.wsUrl} lost (code ${code}${reason ? `: ${reason}` : ''}); reconnecting…`)
       },
     })
-    const unsubscribe = client.subscribe<{ rolloutChanged: Rollout }>(
-      { query: RolloutChangedSubscription.toString(), variables: { id } },
-      {
+    let unsubscribe = () => {}
+    // By hash first (cli/persisted.ts); as text once if the server does not know the hash.
+    const subscribe = (asText: boolean) => {
+      unsubscribe = client.subscribe<{ rolloutChanged: Rollout }>(operationPayload(RolloutChangedSubscription, { id }, { asText }), {
         next: (result) => {
           if (result.errors && result.errors.length > 0) finish({ error: new ApiError(errorEntries(result.errors)) })
           else if (result.data) accept(result.data.rolloutChanged)
         },
         error: (error: unknown) => {
-          if (Array.isArray(error)) return finish({ error: new ApiError(errorEntries(error)) })
+          if (Array.isArray(error)) {
+            const errors = errorEntries(error)
+            if (!asText && !finished && isPersistedMiss(errors)) return subscribe(true)
+            return finish({ error: new ApiError(errors) })
+          }
           const { code, text } = closeDescription(error)
           if (code === FORBIDDEN) {
             return finish({ error: new ApiError([{ message: 'the server refused the token for live updates (WebSocket 4403)', code: 'UNAUTHENTICATED', issues: [] }]) })
@@ -84,7 +90,8 @@ export async function watchRollout({ api, id, io, output, signal }: { api: Api; 
           finish({ error: new NetworkError(api.connection.wsUrl, `${text}; gave up after ${RECONNECT_FOR_MS / 60_000} minutes of reconnecting`) })
         },
         complete: () => finish({ error: new CliError('the server ended the live updates before the rollout finished') }),
-      },
-    )
+      })
+    }
+    subscribe(false)
   })
 }

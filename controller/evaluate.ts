@@ -1,6 +1,7 @@
 import type { AppSpec, GateSpec } from '../schema/spec.ts'
 import type { GateVerdict } from './judges/judge.ts'
 import { judgeFor } from './judges/index.ts'
+import { applyKayentaScore } from './judges/mann-whitney-group.ts'
 import { NoDataError, type TelemetryProvider, type WindowQuery, type WindowSample } from './telemetry/provider.ts'
 
 /** How far back a window reaches: from the step's start, but no further than this. */
@@ -11,6 +12,11 @@ export interface GateEvaluation {
   verdict: GateVerdict
   /** The window the verdict rests on; null when the provider gave none. */
   sample: WindowSample | null
+  /**
+   * Sequential gates only: this tick's own interval (see {@link incrementWindow}), which the
+   * caller keeps and hands back through `increments` next tick; null when there was none.
+   */
+  increment?: WindowSample | null
 }
 
 export interface EvaluateInput {
@@ -23,7 +29,36 @@ export interface EvaluateInput {
   providers: ReadonlyMap<string, TelemetryProvider>
   /** Earlier windows of this rollout per provider, oldest first, for judges that use history. */
   history?: (provider: string) => readonly WindowSample[]
+  /**
+   * Earlier per-tick increments of this rollout per provider (disjoint, on whole seconds),
+   * oldest first: what sequential judges are given instead of the overlapping windows.
+   */
+  increments?: (provider: string) => readonly WindowSample[]
   timeoutMs: number
+}
+
+const SECOND = 1000
+
+/**
+ * The interval a sequential judge gets this tick: from where the previous increment ended (or
+ * the step's start, whichever is later) to the last whole second before `now`. Whole seconds,
+ * because Sentra's proxy counts per second and a window edge inside a second includes all of
+ * it: [a, b] and [b, c] on whole seconds share no request, so a sequential test that
+ * multiplies their evidence counts every request once. The second still being filled is left
+ * for the next tick, so every increment is complete. null when not a whole second has passed.
+ */
+export function incrementWindow(previousEnd: number | null, stepStartedAt: number, now: number): { start: Date; end: Date } | null {
+  const from = Math.ceil(Math.max(previousEnd ?? Number.NEGATIVE_INFINITY, stepStartedAt) / SECOND) * SECOND
+  const to = Math.floor(now / SECOND) * SECOND
+  return to - from >= SECOND ? { start: new Date(from), end: new Date(to) } : null
+}
+
+/**
+ * Sequential judges multiply evidence over time, so they must never see a request twice:
+ * they are judged on the per-tick increments; every other judge on the sliding window.
+ */
+function usesIncrements(gate: GateSpec): boolean {
+  return gate.judge.kind === 'sequential'
 }
 
 /**
@@ -74,29 +109,65 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
         gates,
         intervalMs: spec.intervalMs,
       }
-      let sample: WindowSample
-      try {
-        sample = await provider.sample(query, AbortSignal.timeout(input.timeoutMs))
-      } catch (error) {
-        const reason =
-          error instanceof NoDataError
-            ? `no data: ${error.message}`
-            : error instanceof Error && error.name === 'TimeoutError'
-              ? `${kind} did not answer within ${input.timeoutMs} ms`
-              : `${kind} failed: ${message(error)}`
+      const failure = (error: unknown): string =>
+        error instanceof NoDataError
+          ? `no data: ${error.message}`
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? `${kind} did not answer within ${input.timeoutMs} ms`
+            : `${kind} failed: ${message(error)}`
+      const earlier = input.increments?.(kind) ?? []
+      const window = gates.some(usesIncrements) ? incrementWindow(earlier.at(-1)?.end.getTime() ?? null, stepStartedAt, now) : null
+      // One query for the sliding window, and for sequential gates one for this tick's increment.
+      const [main, extra] = await Promise.allSettled([
+        provider.sample(query, AbortSignal.timeout(input.timeoutMs)),
+        window === null ? Promise.resolve(null) : provider.sample({ ...query, ...window }, AbortSignal.timeout(input.timeoutMs)),
+      ])
+      if (main.status === 'rejected') {
+        const reason = failure(main.reason)
         return gates.map((gate) => ({ gate, sample: null, verdict: inconclusive(gate, reason) }))
       }
+      const sample = main.value
+      const increment = extra.status === 'fulfilled' ? extra.value : null
       const history = [...(input.history?.(kind) ?? []), sample]
+      const increments = increment === null ? earlier : [...earlier, increment]
       return gates.map((gate) => {
+        if (usesIncrements(gate) && extra.status === 'rejected') {
+          return { gate, sample, increment: null, verdict: inconclusive(gate, failure(extra.reason)) }
+        }
+        if (usesIncrements(gate) && increments.length === 0) {
+          // The step began less than a whole second ago: too early, not missing data.
+          const reason = 'collecting evidence: less than one whole second of this step so far'
+          return { gate, sample, increment: null, verdict: { ...inconclusive(gate, reason), evidence: { reason, state: 'collecting' } } }
+        }
         try {
-          return { gate, sample, verdict: judgeFor(gate.judge).judge(history, gate) }
+          const judged = usesIncrements(gate) ? increments : history
+          return { gate, sample, ...(usesIncrements(gate) ? { increment } : {}), verdict: judgeFor(gate.judge).judge(judged, gate) }
         } catch (error) {
           return { gate, sample, verdict: inconclusive(gate, `the ${gate.judge.kind} judge could not decide: ${message(error)}`) }
         }
       })
     }),
   )
-  const flat = results.flat()
+  // Kayenta judges all its metrics by one score: every mannWhitney gate gets that verdict.
+  const flat = applyKayentaScore(results.flat())
   // Keep the spec's gate order: evidence and decisions read better that way.
   return spec.gates.map((gate) => flat.find((e) => e.gate.name === gate.name)!)
+}
+
+/**
+ * Per-tick increments kept per provider. Far more than any analysis needs (an hour of 1 s
+ * ticks): dropping the oldest would restart the sequential test, which is still valid but
+ * forgets evidence, so the limit is only a guard against unbounded memory.
+ */
+export const INCREMENT_LIMIT = 3_600
+
+/** Adds this tick's increments (see {@link incrementWindow}) to what the caller keeps between ticks. */
+export function rememberIncrements(increments: Map<string, WindowSample[]>, evaluations: readonly GateEvaluation[]): void {
+  for (const { gate, increment } of evaluations) {
+    if (!increment) continue
+    const key = providerKey(gate)
+    const kept = increments.get(key) ?? []
+    if (kept.at(-1) !== increment) kept.push(increment)
+    increments.set(key, kept.slice(-INCREMENT_LIMIT))
+  }
 }

@@ -4,6 +4,7 @@ import type { Bus, Unsubscribe } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
 import type { Lease, LeaseManager } from './leases.ts'
 import { tickRollout, type TickContext, type TickMemory } from './tick.ts'
+import { traceTick } from './tracing.ts'
 
 export interface ControllerOptions extends Omit<TickContext, 'holder'> {
   store: Store
@@ -153,7 +154,7 @@ export class Controller {
       if (this.#owned.get(id) !== owned) return
       // Lag: timer slack plus the wait for a concurrency slot.
       metrics?.tickLag.observe(Math.max(0, started - due) / 1000)
-      const result = await tickRollout({ ...this.#options, holder: this.holder }, id, owned.memory)
+      const result = await traceTick(id, () => tickRollout({ ...this.#options, holder: this.holder }, id, owned.memory))
       metrics?.tickDuration.observe((performance.now() - started) / 1000)
       if (result.finished) {
         this.#drop(id, owned)

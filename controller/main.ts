@@ -4,6 +4,8 @@ import { ConfigError, readConfig } from '../server/config.ts'
 import { exitOnStartFailure, stopOnSignals } from '../server/run.ts'
 import { serveMetrics } from './metrics.ts'
 import { startControllerRuntime } from './runtime.ts'
+import { startTracing } from './tracing.ts'
+import { kubernetesTargets } from './targets/kubernetes-config.ts'
 
 /**
  * `npm run controller`: the evaluation loop alone, against SENTRA_DATABASE_URL and
@@ -13,7 +15,8 @@ try {
   const config = readConfig(process.env)
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
-  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, log: (line) => console.log(line) })
+  const tracing = startTracing()
+  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, (line) => console.log(line)), log: (line) => console.log(line) })
   console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
   // SENTRA_METRICS_PORT: the controller's metrics at GET /metrics, without a token, on SENTRA_HOST.
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics.registry, config.metricsPort, config.host)
@@ -21,6 +24,7 @@ try {
   stopOnSignals(async () => {
     await metricsServer?.close()
     await runtime.stop()
+    await tracing?.shutdown()
     await bus.close()
     await store.close()
   })

@@ -22,6 +22,7 @@ import { commandRefusal } from '../schema/commands.ts'
 import { formatDuration } from '../schema/spec/duration.ts'
 import type { RolloutStatus } from '../schema/store/models.ts'
 import { finite } from './judges/reading.ts'
+import { adaptiveStep } from './rollout/adaptive.ts'
 import { analyze, formatElapsed } from './rollout/analysis.ts'
 import { readStep } from './rollout/steps.ts'
 import type { Action, CommandInput, DecideInput, Decision, DecisionEvidence, MachineState } from './rollout/types.ts'
@@ -147,7 +148,7 @@ function step(input: DecideInput): Decision {
         case 'fail':
           return rollBack(input, CONTROLLER, outcome.reason)
         case 'pass':
-          return advance(input, CONTROLLER, outcome.reason)
+          return passed(input, outcome.reason)
         case 'pause':
           return make(input, 'PAUSE', CONTROLLER, outcome.reason, { ...state, status: 'PAUSED' })
         case 'hold':
@@ -173,6 +174,29 @@ function finishStep(input: DecideInput, actor: string, by: string | null): Decis
   }
   const label = `step ${state.stepIndex + 1} of ${state.steps.length} (${current.kind})`
   return advance(input, actor, by === null ? `${label} done` : `${label} skipped ${by}`)
+}
+
+/**
+ * An analysis passed: advance to the next step, or, for an adaptive rollout, take a bigger or
+ * smaller weight step than planned (rollout/adaptive.ts says exactly when and how far).
+ */
+function passed(input: DecideInput, reason: string): Decision {
+  const { state, now } = input
+  if (!state.adaptive) return advance(input, CONTROLLER, reason)
+  const plan = adaptiveStep(state, input.gates, state.adaptive)
+  if (plan.kind === 'planned') return advance(input, CONTROLLER, plan.note === null ? reason : `${reason}. ${capitalized(plan.note)}`)
+  const next: MachineState =
+    plan.kind === 'bigger'
+      ? { ...state, status: 'PROGRESSING', weight: plan.weight, stepIndex: plan.stepIndex, stepStartedAt: now }
+      : { ...state, status: 'PROGRESSING', weight: plan.weight, stepStartedAt: now }
+  const decision = make(input, 'SET_WEIGHT', CONTROLLER, `${reason}. ${capitalized(plan.note)}`, next)
+  const plannedWeight = plan.kind === 'smaller' ? plan.planned : (plan.skipped[0] ?? plan.weight)
+  const { maxStep, risk } = state.adaptive
+  return { ...decision, evidence: { ...decision.evidence, adaptive: { kind: plan.kind, headroom: plan.headroom, allowance: plan.allowance, maxStep, risk, plannedWeight } } }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function advance(input: DecideInput, actor: string, reason: string): Decision {

@@ -36,6 +36,12 @@ export interface ControllerRuntimeOptions {
    * configuration; the process target is always there. The runtime closes them when it stops.
    */
   targets?: Partial<Record<Exclude<AppSpec['target']['kind'], 'process'>, Target>>
+  /**
+   * The Docker engine (config.dockerHost, SENTRA_DOCKER_HOST): the runtime makes the docker
+   * target there with its own proxies, so the built-in telemetry sees docker traffic. An
+   * explicit `targets.docker` wins; null or unset: no docker target (docs/docker.md).
+   */
+  dockerHost?: string | null
 }
 
 export interface ControllerRuntime {
@@ -75,9 +81,14 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   const metrics = options.metrics ?? new ControllerMetrics()
   const proxies = new ProxyRegistry()
   const processTarget = new ProcessTarget({ proxies, ...(log ? { log } : {}), ...(options.processPorts ? { portRange: options.processPorts } : {}) })
-  const platformTargets = options.targets ?? {}
+  const platformTargets = { ...options.targets }
+  if (options.dockerHost && platformTargets.docker === undefined) {
+    // Loaded only when configured: no dockerode for a Sentra without Docker.
+    const { createDockerTarget } = await import('./targets/docker.ts')
+    platformTargets.docker = createDockerTarget({ proxies, host: options.dockerHost, ...(log ? { log } : {}) })
+  }
   const targetFor = (kind: AppSpec['target']['kind']): Target | undefined => (kind === 'process' ? processTarget : platformTargets[kind])
-  const registry = new ProviderRegistry(store.providers, new BuiltinProvider((app) => proxies.get(app)?.metrics))
+  const registry = new ProviderRegistry(store.providers, new BuiltinProvider((app) => proxies.get(app)?.metrics, store.otlp))
   await registry.refresh()
   const refresher = setInterval(() => {
     registry.refresh().catch((error: unknown) => log?.(`controller: cannot reload providers: ${error instanceof Error ? error.message : String(error)}`))

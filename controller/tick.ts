@@ -1,13 +1,16 @@
 import type { Bus } from '../schema/events/bus.ts'
 import { assertSpec, type AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
-import type { GateResult, Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
-import { evaluateGates, providerKey, type GateEvaluation } from './evaluate.ts'
+import type { Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
+import { evaluateGates, rememberIncrements, type GateEvaluation } from './evaluate.ts'
+import { evidenceKeys, linkEvidence } from './evidence-links.ts'
 import type { ControllerMetrics } from './metrics.ts'
 import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
+import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback } from './tick/gates.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
 import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
+import { annotateTick, traceDecision } from './tracing.ts'
 
 export interface TickContext {
   store: Store
@@ -27,6 +30,8 @@ export interface TickContext {
 export interface TickMemory {
   /** Recent windows per provider, oldest first, for judges that look at history. */
   history: Map<string, WindowSample[]>
+  /** Per-tick increments per provider, oldest first, for sequential judges (controller/evaluate.ts). */
+  increments?: Map<string, WindowSample[]>
 }
 
 export interface TickResult {
@@ -34,37 +39,12 @@ export interface TickResult {
   nextTickMs: number
 }
 
-const HISTORY_LIMIT = 600
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/**
- * A sequential judge that has data but not yet enough evidence says so ("collecting"):
- * that is progress, not missing data, and must not count toward the inconclusive limit.
- */
-function isCollecting(evidence: { [key: string]: Json } | undefined): boolean {
-  return evidence?.state === 'collecting'
-}
-
-/** Consecutive INCONCLUSIVE results per gate within the current step, newest backwards. */
-function inconclusiveStreaks(results: readonly GateResult[], stepIndex: number, since: number | null): Map<string, number> {
-  const streaks = new Map<string, number>()
-  const closed = new Set<string>()
-  for (let i = results.length - 1; i >= 0; i--) {
-    const result = results[i]!
-    if (closed.has(result.gate)) continue
-    if (result.stepIndex !== stepIndex || (since !== null && result.at.getTime() < since) || result.verdict !== 'INCONCLUSIVE' || isCollecting(result.evidence)) {
-      closed.add(result.gate)
-      continue
-    }
-    streaks.set(result.gate, (streaks.get(result.gate) ?? 0) + 1)
-  }
-  return streaks
-}
-
-function machineState(rollout: Rollout, steps: readonly RolloutStep[]): MachineState {
+/** `adaptive` is read from the application's current spec (the steps themselves are snapshotted). */
+function machineState(rollout: Rollout, steps: readonly RolloutStep[], spec: AppSpec): MachineState {
   return {
     status: rollout.status,
     stepIndex: rollout.currentStepIndex,
@@ -72,6 +52,7 @@ function machineState(rollout: Rollout, steps: readonly RolloutStep[]): MachineS
     weight: rollout.desiredWeight,
     steps: steps.map((s) => ({ kind: s.kind, spec: s.spec })),
     initial: rollout.fromVersion === null,
+    adaptive: spec.strategy.canary?.adaptive ?? null,
   }
 }
 
@@ -206,7 +187,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   }
 
   const [command = null]: (OperatorCommand | null)[] = await store.commands.pending(rolloutId)
-  const state = machineState(rollout, steps)
+  const state = machineState(rollout, steps, spec)
   const step = steps[rollout.currentStepIndex]
   const now = clock()
 
@@ -222,25 +203,14 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       now,
       providers: ctx.providers(),
       history: (provider) => memory.history.get(provider) ?? [],
+      increments: (provider) => memory.increments?.get(provider) ?? [],
       timeoutMs: Math.min(spec.intervalMs, 10_000),
     })
     metrics?.evaluated(rolloutId, spec.name, evaluations)
-    for (const { gate, sample } of evaluations) {
-      if (!sample) continue
-      const key = providerKey(gate)
-      const kept = memory.history.get(key) ?? []
-      if (kept.at(-1) !== sample) kept.push(sample)
-      memory.history.set(key, kept.slice(-HISTORY_LIMIT))
-    }
-    const limit = Math.max(...spec.gates.map((g) => g.inconclusiveLimit))
-    const [recent = []] = await store.evidence.gateResultsFor([rolloutId], { last: spec.gates.length * limit })
-    const streaks = inconclusiveStreaks(recent, rollout.currentStepIndex, state.stepStartedAt)
-    gates = evaluations.map(({ gate, verdict }) => ({
-      verdict,
-      dryRun: gate.dryRun,
-      inconclusiveLimit: gate.inconclusiveLimit,
-      inconclusiveStreak: verdict.verdict === 'INCONCLUSIVE' && !isCollecting(verdict.evidence) ? (streaks.get(gate.name) ?? 0) + 1 : 0,
-    }))
+    rememberWindows(memory.history, evaluations)
+    rememberIncrements((memory.increments ??= new Map()), evaluations)
+    const [recent = []] = await store.evidence.gateResultsFor([rolloutId], { last: streakLookback(spec.gates) })
+    gates = gateInputs(evaluations, inconclusiveStreaks(recent, rollout.currentStepIndex, state.stepStartedAt))
   }
 
   const decision = decide({
@@ -256,6 +226,23 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   if (decision.action === null && !stateChanged && evaluations === null && command === null) {
     return { finished: false, nextTickMs: spec.intervalMs }
   }
+
+  // A decision at an analyze step links the traces and log lines it rests on (fetched before
+  // the transaction: no network call holds it open; bounded by the gates' own timeout).
+  const links =
+    evaluations !== null && decision.action !== null
+      ? await linkEvidence({
+          store,
+          spec,
+          rolloutId,
+          stepIndex: rollout.currentStepIndex,
+          canaryVersion: rollout.toVersion,
+          baselineVersion: rollout.fromVersion,
+          evaluations,
+          providers: ctx.providers(),
+          signal: AbortSignal.timeout(Math.min(spec.intervalMs, 10_000)),
+        })
+      : null
 
   const at = new Date(now)
   const written = await store.transaction(async (tx) => {
@@ -284,7 +271,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
         stepIndex: state.stepIndex,
         fromWeight: state.weight,
         toWeight: next.weight,
-        evidence: decision.evidence as unknown as { [key: string]: Json },
+        evidence: { ...(decision.evidence as unknown as { [key: string]: Json }), ...(links ? evidenceKeys(links) : {}) },
       })
     }
     if (command) await tx.commands.markApplied(command.id, decision.commandOutcome ?? 'APPLIED')
@@ -295,6 +282,10 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   })
 
   if (decision.action !== null) metrics?.decided(spec.name, decision.action, now, clock())
+  annotateTick({ 'sentra.application': spec.name, 'sentra.rollout.status': written.status, 'sentra.step.index': written.currentStepIndex })
+  if (decision.action !== null) {
+    traceDecision({ application: spec.name, action: decision.action, reason: decision.reason, fromWeight: state.weight, toWeight: next.weight, stepIndex: state.stepIndex, seq: written.seq })
+  }
   if (decision.action !== null) log?.(`${spec.name} ${rollout.toVersion}: ${decision.action} — ${decision.reason}`)
   // Every seq bump is published once, in order, so subscribers can tell a missed event.
   const changes: { seq: number; status: string; kind: 'decision' | 'window' | 'state' | 'weight' }[] = [
@@ -323,5 +314,5 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   const finished = isFinished(final.status)
   if (finished) metrics?.finished(rolloutId)
   else metrics?.weight(rolloutId, spec.name, final.canaryWeight)
-  return { finished, nextTickMs: next.status === 'ROLLING_BACK' ? 0 : spec.intervalMs }
+  return { finished, nextTickMs: nextTickDelayMs(next, spec.intervalMs) }
 }

@@ -733,13 +733,41 @@ describe('sequential gates', () => {
   it.each(['errorRate', 'latencyP95', 'logErrorRatio'])('accepts a sequential judge on %s', (signal) => {
     expect(parseSpec({ ...base, gates: [{ name: 'g', signal, judge: { kind: 'sequential' } }] }).ok).toBe(true)
   })
+  const traceql = '{ resource.service.version = "{{version}}" && status = error }'
+  it('accepts a sequential judge on a tempo gate (Tempo reports its matching and total traces)', () => {
+    const result = parseSpec({ ...base, gates: [{ name: 'trace-errors', provider: 'tempo', source: 'prod-tempo', query: traceql, judge: { kind: 'sequential', alpha: 0.01, margin: '1%' } }] })
+    expect(result.ok && result.spec.gates[0]).toMatchObject({ provider: 'tempo', judge: { kind: 'sequential', alpha: 0.01, margin: 0.01 } })
+  })
   it.each([
     [{ name: 'g', signal: 'requestRate', judge: { kind: 'sequential' } }, /sequential supports errorRate/],
     [{ name: 'g', signal: 'spanDurationP95', judge: { kind: 'sequential' } }, /use threshold or relative for spanDurationP95/],
-    [{ name: 'g', provider: 'prometheus', query: 'x{v="{{version}}"}', judge: { kind: 'sequential' } }, /one value per window/],
+    [{ name: 'g', provider: 'prometheus', query: 'x{v="{{version}}"}', judge: { kind: 'sequential' } }, /a prometheus query gives one value per window: use threshold or relative \(sequential works on tempo gates\)/],
+    [{ name: 'g', provider: 'loki', query: 'sum(count_over_time({v="{{version}}"}[1m]))', judge: { kind: 'sequential' } }, /a loki query gives one value per window/],
   ])('refuses %j at gates[0].judge.kind', (gate, message) => {
     const result = parseSpec({ ...base, gates: [gate] })
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.issues.find((i) => i.path === 'gates[0].judge.kind')?.message).toMatch(message)
+  })
+  // Bad input on a tempo sequential gate: the same field-level errors as on any gate, nothing else.
+  it.each([
+    ['margin above 50 points', { kind: 'sequential', margin: '60%' }, traceql, 'gates[0].judge.margin', /at most 50 percentage points/],
+    ['margin of zero', { kind: 'sequential', margin: 0 }, traceql, 'gates[0].judge.margin', /above 0/],
+    ['alpha above 0.2', { kind: 'sequential', alpha: 0.5 }, traceql, 'gates[0].judge.alpha', /at most 0.2/],
+    ['alpha as a string', { kind: 'sequential', alpha: 'often' }, traceql, 'gates[0].judge.alpha', /./],
+    ['a threshold field', { kind: 'sequential', max: 0.1 }, traceql, 'gates[0].judge.max', /is used with kind: threshold/],
+    ['no {{version}} in the query', { kind: 'sequential' }, '{ status = error }', 'gates[0].query', /must contain \{\{version\}\}/],
+    ['an empty query', { kind: 'sequential' }, ' ', 'gates[0].query', /must not be empty/],
+    ['a query over 8 KiB', { kind: 'sequential' }, `{{version}}${'x'.repeat(8192)}`, 'gates[0].query', /the limit is 8 KiB/],
+  ])('refuses a tempo sequential gate with %s, at its field only', (_what, judge, query, path, message) => {
+    const result = parseSpec({ ...base, gates: [{ name: 'g', provider: 'tempo', query, judge }] })
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.issues.find((i) => i.path === path)?.message).toMatch(message)
+    expect(result.issues.every((i) => i.path.startsWith(path))).toBe(true)
+  })
+  it('refuses a sequential judge on a tempo gate with a built-in signal too, as either/or', () => {
+    const result = parseSpec({ ...base, gates: [{ name: 'g', provider: 'tempo', signal: 'errorRate', query: traceql, judge: { kind: 'sequential' } }] })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.issues.map((i) => i.message).join('; ')).toMatch(/either signal or provider, not both/)
   })
 })

@@ -15,6 +15,7 @@ import { applicationSchema } from './spec/schema.ts'
 import type { AppSpec, SpecIssue, StepKind, StepSpec } from './spec/types.ts'
 
 export type {
+  AdaptiveSpec,
   AnalyzeSpec,
   AnalyzeStep,
   AppSpec,
@@ -32,6 +33,10 @@ export type {
   ProviderKind,
   RelativeJudgeSpec,
   SequentialJudgeSpec,
+  MannWhitneyJudgeSpec,
+  AnomalyJudgeSpec,
+  JudgeDirection,
+  ScoreThresholdsSpec,
   SetWeightStep,
   SignalGateSpec,
   SpecIssue,
@@ -60,6 +65,8 @@ export {
   DEFAULT_INCONCLUSIVE_LIMIT,
   DEFAULT_INTERVAL,
   DEFAULT_SCALE_DOWN_DELAY,
+  ANOMALY_DEFAULTS,
+  MANN_WHITNEY_DEFAULTS,
   MAX_GATES,
   MAX_QUERY_BYTES,
   MAX_SPEC_BYTES,

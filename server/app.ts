@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
 import { createYoga } from 'graphql-yoga'
 import { Registry } from 'prom-client'
+import { OTLP_PATHS, OtlpReceiver, type OtlpReceiverOptions } from '../controller/telemetry/otlp.ts'
 import type { Bus } from '../schema/events/bus.ts'
 import { createContext, graphSchema, type Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
@@ -12,6 +13,7 @@ import { maskError } from './errors.ts'
 import { checkReadiness } from './health.ts'
 import { DEFAULT_LIMITS, useQueryLimits, type QueryLimits } from './limits.ts'
 import { ServerMetrics, useOperationMetrics } from './metrics.ts'
+import { loadPersistedDocuments, usePersistedDocuments, type PersistedDocuments } from './persisted.ts'
 import { attachGraphqlWs } from './websocket.ts'
 
 export const MAX_BODY_BYTES = 1 << 20
@@ -38,15 +40,29 @@ export interface ApiServerOptions {
    * They must not collect the process defaults: the server's registry does.
    */
   extraRegistries?: readonly Registry[]
+  /** Run only the documents in the persisted manifests, over HTTP and WebSocket (SENTRA_PERSISTED_ONLY). */
+  persistedOnly?: boolean
+  /** The documents persisted hashes resolve to; the committed manifests by default (server/persisted.ts). */
+  persistedDocuments?: PersistedDocuments
+  /** SENTRA_TRACE_URL_TEMPLATE: where LinkedTrace.url points (docs/traces.md); null = no links. */
+  traceUrlTemplate?: string | null
+  /**
+   * The OTLP/HTTP receiver on /v1/traces and /v1/logs (docs/otlp.md): on unless false.
+   * (It lives in controller/telemetry/ beside the providers that read what it stores, and
+   * depends only on schema/.)
+   */
+  otlp?: Omit<OtlpReceiverOptions, 'store'> | false
 }
 
 /** The API's own paths; with a dashboard mounted, everything else is the dashboard's. */
-export const API_PATHS = ['/graphql', '/healthz', '/readyz', '/metrics', '/login', '/logout'] as const
+export const API_PATHS = ['/graphql', '/healthz', '/readyz', '/metrics', '/login', '/logout', ...OTLP_PATHS] as const
 const MAX_FORM_BYTES = 4096
 
 export interface ApiServer {
   readonly http: Server
   readonly metrics: ServerMetrics
+  /** null when started with `otlp: false`. */
+  readonly otlp: OtlpReceiver | null
   listen(port: number, host: string): Promise<{ url: string; port: number }>
   close(): Promise<void>
 }
@@ -70,7 +86,20 @@ function unauthenticated(res: ServerResponse): void {
  * plus /healthz, /readyz, /metrics and /login. Every request but health, readiness and
  * login must carry a valid token; unauthenticated GraphQL never reaches the executor.
  */
-export function createApiServer({ store, bus, graphiql = false, production = false, limits = DEFAULT_LIMITS, dashboard, extraRegistries = [] }: ApiServerOptions): ApiServer {
+export function createApiServer({
+  store,
+  bus,
+  graphiql = false,
+  production = false,
+  limits = DEFAULT_LIMITS,
+  dashboard,
+  extraRegistries = [],
+  persistedOnly = false,
+  persistedDocuments = loadPersistedDocuments(),
+  traceUrlTemplate = null,
+  otlp: otlpOptions = {},
+}: ApiServerOptions): ApiServer {
+  const otlp = otlpOptions === false ? null : new OtlpReceiver({ store, ...otlpOptions })
   const metrics = new ServerMetrics()
   // Only the server's registry collects the process defaults, so the merge has no duplicates.
   const served = extraRegistries.length > 0 ? Registry.merge([metrics.registry, ...extraRegistries]) : metrics.registry
@@ -83,10 +112,11 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
     // Expected errors (bad input, conflicts) are answers, not incidents; maskError logs the unexpected ones.
     logging: false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    context: ({ actor }) => createContext(store, bus, actor ?? null),
+    context: ({ actor }) => createContext(store, bus, actor ?? null, { traceUrlTemplate }),
     plugins: [
       // A browser cannot add Authorization or our header to a cross-site form or image request.
       useCSRFPrevention({ requestHeaders: ['authorization', 'x-sentra-csrf', 'x-graphql-yoga-csrf'] }),
+      usePersistedDocuments(persistedDocuments, { only: persistedOnly }),
       useQueryLimits(limits, { hideSuggestions: production }),
       useOperationMetrics(metrics),
     ],
@@ -105,6 +135,12 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
       return login(req, res)
     }
     if (pathname === '/logout') return logout(req, res)
+    if (otlp && (OTLP_PATHS as readonly string[]).includes(pathname)) {
+      // Exporters send a header; a session cookie never writes telemetry.
+      const sent = requestToken(req)
+      const caller = sent?.via === 'header' ? await authenticate(store, sent.token) : null
+      return otlp.handle(req, res, pathname, caller)
+    }
     if (pathname !== '/metrics' && pathname !== '/graphql') {
       if (dashboard) return dashboard.handle(req, res)
       return json(res, 404, { error: 'not found' })
@@ -196,11 +232,12 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
       else res.destroy()
     })
   })
-  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade })
+  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly } })
 
   return {
     http,
     metrics,
+    otlp,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         http.once('error', reject)
@@ -213,6 +250,7 @@ export function createApiServer({ store, bus, graphiql = false, production = fal
       }),
     close: async () => {
       await ws.close()
+      await otlp?.close()
       http.closeAllConnections()
       await new Promise<void>((resolve) => http.close(() => resolve()))
       await yoga.dispose?.()

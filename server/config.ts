@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
+import { traceUrlTemplateProblem } from '../schema/graph/trace-url.ts'
 import { DEFAULT_DATABASE_URL } from '../schema/store/connect.ts'
+import { configuredDockerHost } from '../controller/targets/docker-host.ts'
 
 /** Everything a Sentra process reads from its environment (DESIGN.md, "Environment"). */
 export interface Config {
@@ -17,6 +20,20 @@ export interface Config {
   processPorts: [number, number] | null
   /** `npm run controller` serves its metrics on this port of SENTRA_HOST (SENTRA_METRICS_PORT); null = not served. */
   metricsPort: number | null
+  /** SENTRA_DOCKER_HOST: the engine the docker target uses (docs/docker.md); default the local socket when it exists; null = no docker target. */
+  dockerHost: string | null
+  /** SENTRA_PERSISTED_ONLY: the API runs only the documents in the committed persisted manifests (server/persisted.ts). */
+  persistedOnly: boolean
+  /** SENTRA_TRACE_URL_TEMPLATE: link for LinkedTrace.url, with {{traceId}} (docs/traces.md); null = no links. */
+  traceUrlTemplate: string | null
+  /** SENTRA_OTLP_MAX_BYTES: largest OTLP/HTTP request body the receiver accepts (docs/otlp.md). */
+  otlpMaxBytes: number
+  /**
+   * The Kubernetes target (docs/kubernetes.md): null = none. On with SENTRA_KUBERNETES=1
+   * (kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster service account) or with
+   * SENTRA_KUBECONFIG=<file>; `kubeconfig` is that file, or null for the standard locations.
+   */
+  kubernetes: { kubeconfig: string | null } | null
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +70,36 @@ function flag(name: string, raw: string | undefined, fallback: boolean): boolean
   throw new ConfigError(`${name}: "${raw}" is not a boolean (use 1 or 0)`)
 }
 
+function traceUrlTemplate(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null
+  const problem = traceUrlTemplateProblem(raw)
+  if (problem !== null) throw new ConfigError(`SENTRA_TRACE_URL_TEMPLATE: ${problem}`)
+  return raw
+}
+
+function dockerHost(raw: string | undefined): string | null {
+  try {
+    return configuredDockerHost(raw)
+  } catch (error) {
+    throw new ConfigError(`SENTRA_DOCKER_HOST: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+function kubernetes(enabled: string | undefined, kubeconfig: string | undefined): { kubeconfig: string | null } | null {
+  const file = kubeconfig || null
+  if (!flag('SENTRA_KUBERNETES', enabled, file !== null)) return null
+  if (file !== null && !existsSync(file)) throw new ConfigError(`SENTRA_KUBECONFIG: "${file}" does not exist`)
+  return { kubeconfig: file }
+}
+
+/** A byte count within [min, max]. */
+function bytes(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(`${name}: "${raw}" must be a whole number of bytes from ${min} to ${max}`)
+  return value
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = false } = {}): Config {
   const adminToken = env.SENTRA_ADMIN_TOKEN || null
   if (adminToken !== null && (adminToken.length < 16 || adminToken.length > 256 || /\s/.test(adminToken))) {
@@ -72,6 +119,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     production: env.NODE_ENV === 'production',
     processPorts: portRange(env.SENTRA_PROCESS_PORTS),
     metricsPort: env.SENTRA_METRICS_PORT ? port(env.SENTRA_METRICS_PORT, 'SENTRA_METRICS_PORT') : null,
+    otlpMaxBytes: bytes('SENTRA_OTLP_MAX_BYTES', env.SENTRA_OTLP_MAX_BYTES, 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    dockerHost: dockerHost(env.SENTRA_DOCKER_HOST),
+    persistedOnly: flag('SENTRA_PERSISTED_ONLY', env.SENTRA_PERSISTED_ONLY, false),
     leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
+    traceUrlTemplate: traceUrlTemplate(env.SENTRA_TRACE_URL_TEMPLATE),
+    kubernetes: kubernetes(env.SENTRA_KUBERNETES, env.SENTRA_KUBECONFIG),
   }
 }

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws'
 import type { Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
 import { authenticate, cookieValue, SESSION_COOKIE, sameOrigin } from './auth.ts'
+import { resolveSubscribeDocument, type PersistedDocuments } from './persisted.ts'
 
 export const WS_MAX_PAYLOAD = 1 << 20
 
@@ -38,12 +39,15 @@ export function attachGraphqlWs(
     store,
     path = '/graphql',
     otherUpgrades,
+    persisted,
   }: {
     yoga: YogaServerInstance<ServerContext, object>
     store: Store
     path?: string
     /** Upgrades of other paths (the dashboard's development hot reload); refused with 404 when absent. */
     otherUpgrades?: (request: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>
+    /** Persisted documents (server/persisted.ts); `only` refuses any other document here too. */
+    persisted: { documents: PersistedDocuments; only: boolean }
   },
 ): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD })
@@ -82,9 +86,12 @@ export function attachGraphqlWs(
           params: payload,
           actor,
         })
+        // The HTTP path's persisted-operations plugin does not run here: the same rules, applied by hand.
+        const resolved = resolveSubscribeDocument(payload, persisted.documents, { only: persisted.only })
+        if ('error' in resolved) return [resolved.error]
         let document
         try {
-          document = parse(payload.query)
+          document = parse(resolved.query)
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('could not parse the document')]
         }

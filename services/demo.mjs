@@ -13,7 +13,11 @@
 //   DEMO_ERROR_RATE_AFTER  this one (default 0.08): a fault onset at a known moment
 //   DEMO_UNHEALTHY=1       /healthz answers 503
 //   SENTRA_PARENT_PID      set by Sentra's process target: exit when Sentra is gone
+//   OTEL_EXPORTER_OTLP_ENDPOINT, SENTRA_OTLP_TOKEN_FILE
+//                          export a span and a log record per request over OTLP (demo-otel.mjs);
+//                          unset: no telemetry, and no OpenTelemetry code is loaded
 import { createServer } from 'node:http'
+import { startTelemetry } from './demo-otel.mjs'
 
 const version = process.env.APP_VERSION || 'v1'
 const host = process.env.HOST || '127.0.0.1'
@@ -41,6 +45,11 @@ let durationCount = 0
 
 let startedAt = Date.now()
 
+const telemetry = await startTelemetry({ version, log: (line) => process.stdout.write(`demo ${version}: ${line}\n`) }).catch((error) => {
+  process.stderr.write(`demo ${version}: telemetry disabled: ${error.message}\n`)
+  return null
+})
+
 const server = createServer((req, res) => {
   const path = (req.url || '/').split('?')[0] || '/'
   if (path === '/healthz') {
@@ -54,6 +63,7 @@ const server = createServer((req, res) => {
     return
   }
   const began = process.hrtime.bigint()
+  const beganMs = Date.now()
   const currentRate = failAfterMs !== null && Date.now() - startedAt >= failAfterMs ? errorRateAfter : errorRate
   const failed = Math.random() < currentRate
   const delayMs = 20 + Math.random() * 20 + extraLatencyMs
@@ -63,6 +73,7 @@ const server = createServer((req, res) => {
     res.writeHead(code, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
     record(code, Number(process.hrtime.bigint() - began) / 1e9)
+    telemetry?.request({ path, code, startMs: beganMs, endMs: Date.now() })
   }, delayMs)
   // A client that goes away before the answer is not a request we served.
   res.on('close', () => clearTimeout(timer))
@@ -133,7 +144,8 @@ function stop(reason) {
   if (stopping) return
   stopping = true
   if (reason) process.stderr.write(`demo ${version}: ${reason}, exiting\n`)
-  server.close(() => process.exit(0))
+  const flushed = telemetry ? Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 1000))]) : Promise.resolve()
+  server.close(() => flushed.then(() => process.exit(0)))
   // Keep-alive connections would hold close() open; in-flight answers are cut short.
   server.closeAllConnections()
   setTimeout(() => process.exit(0), 2000).unref()

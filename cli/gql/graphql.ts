@@ -240,7 +240,7 @@ export const CliApplicationsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliApplicationsQuery, CliApplicationsQueryVariables>;
+    `, {"hash":"sha256:743fdfbe1950856d5fce81862833f9ca4bb3974f784b503338ec215e55697643"}) as unknown as TypedDocumentString<CliApplicationsQuery, CliApplicationsQueryVariables>;
 export const CliApplyApplicationDocument = new TypedDocumentString(`
     mutation CliApplyApplication($spec: JSON!) {
   applyApplication(spec: $spec) {
@@ -251,7 +251,7 @@ export const CliApplyApplicationDocument = new TypedDocumentString(`
     updatedAt
   }
 }
-    `) as unknown as TypedDocumentString<CliApplyApplicationMutation, CliApplyApplicationMutationVariables>;
+    `, {"hash":"sha256:af696226f4a65162ec6d84c261d9ed27daef6ff52d2c8e753bb784f2e041262a"}) as unknown as TypedDocumentString<CliApplyApplicationMutation, CliApplyApplicationMutationVariables>;
 export const CliStartRolloutDocument = new TypedDocumentString(`
     mutation CliStartRollout($application: String!, $version: String!) {
   startRollout(application: $application, version: $version) {
@@ -266,7 +266,7 @@ export const CliStartRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliStartRolloutMutation, CliStartRolloutMutationVariables>;
+}`, {"hash":"sha256:81f5b86676ba10071837e449a071d33b60f1ea0e5e6ca7ad1822dc7a5c53ee61"}) as unknown as TypedDocumentString<CliStartRolloutMutation, CliStartRolloutMutationVariables>;
 export const CliPromoteRolloutDocument = new TypedDocumentString(`
     mutation CliPromoteRollout($id: ID!, $full: Boolean) {
   promoteRollout(id: $id, full: $full) {
@@ -281,7 +281,7 @@ export const CliPromoteRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliPromoteRolloutMutation, CliPromoteRolloutMutationVariables>;
+}`, {"hash":"sha256:c51bfce76bc53582948b3c83415e6b7cacb885a5012a8e0ab3949f657be3fa5e"}) as unknown as TypedDocumentString<CliPromoteRolloutMutation, CliPromoteRolloutMutationVariables>;
 export const CliPauseRolloutDocument = new TypedDocumentString(`
     mutation CliPauseRollout($id: ID!, $reason: String) {
   pauseRollout(id: $id, reason: $reason) {
@@ -296,7 +296,7 @@ export const CliPauseRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliPauseRolloutMutation, CliPauseRolloutMutationVariables>;
+}`, {"hash":"sha256:6ac74b77f9d0a92770b4860d5322dd6e454a7d986e03468327fb8e7014e9bdb9"}) as unknown as TypedDocumentString<CliPauseRolloutMutation, CliPauseRolloutMutationVariables>;
 export const CliResumeRolloutDocument = new TypedDocumentString(`
     mutation CliResumeRollout($id: ID!) {
   resumeRollout(id: $id) {
@@ -311,7 +311,7 @@ export const CliResumeRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliResumeRolloutMutation, CliResumeRolloutMutationVariables>;
+}`, {"hash":"sha256:02cc9028ebe91ec15c3113f2fa137446c3711a07d7c571a8c45f9ce2f91586ae"}) as unknown as TypedDocumentString<CliResumeRolloutMutation, CliResumeRolloutMutationVariables>;
 export const CliRollbackRolloutDocument = new TypedDocumentString(`
     mutation CliRollbackRollout($id: ID!, $reason: String) {
   rollbackRollout(id: $id, reason: $reason) {
@@ -326,7 +326,7 @@ export const CliRollbackRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliRollbackRolloutMutation, CliRollbackRolloutMutationVariables>;
+}`, {"hash":"sha256:19d3ec0987cc8de2b536e4461ab7b59ea456088da862abeddc5eb76692486804"}) as unknown as TypedDocumentString<CliRollbackRolloutMutation, CliRollbackRolloutMutationVariables>;
 export const CliAbortRolloutDocument = new TypedDocumentString(`
     mutation CliAbortRollout($id: ID!, $reason: String) {
   abortRollout(id: $id, reason: $reason) {
@@ -341,7 +341,7 @@ export const CliAbortRolloutDocument = new TypedDocumentString(`
   status
   canaryWeight
   currentStepIndex
-}`) as unknown as TypedDocumentString<CliAbortRolloutMutation, CliAbortRolloutMutationVariables>;
+}`, {"hash":"sha256:d5a70434ee68df4faa73f9688901b01b6ffb2450f579c96e56e3c25442925186"}) as unknown as TypedDocumentString<CliAbortRolloutMutation, CliAbortRolloutMutationVariables>;
 export const CliRolloutsDocument = new TypedDocumentString(`
     query CliRollouts($first: Int, $after: String, $application: String, $status: [RolloutStatus!]) {
   rollouts(
@@ -379,7 +379,7 @@ export const CliRolloutsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliRolloutsQuery, CliRolloutsQueryVariables>;
+    `, {"hash":"sha256:a75cc1083934e6ea0380d2afcca2dc4e3b582cf27dc986eb6ec89f1bf47b7e0b"}) as unknown as TypedDocumentString<CliRolloutsQuery, CliRolloutsQueryVariables>;
 export const CliRolloutDocument = new TypedDocumentString(`
     query CliRollout($id: ID!) {
   rollout(id: $id) {
@@ -435,7 +435,7 @@ export const CliRolloutDocument = new TypedDocumentString(`
     fromWeight
     toWeight
   }
-}`) as unknown as TypedDocumentString<CliRolloutQuery, CliRolloutQueryVariables>;
+}`, {"hash":"sha256:f782cf4584a33ac61af667492abe56c389823d7cf0873e05f45d198f744cc81e"}) as unknown as TypedDocumentString<CliRolloutQuery, CliRolloutQueryVariables>;
 export const CliRolloutChangedDocument = new TypedDocumentString(`
     subscription CliRolloutChanged($id: ID!) {
   rolloutChanged(id: $id) {
@@ -491,7 +491,7 @@ export const CliRolloutChangedDocument = new TypedDocumentString(`
     fromWeight
     toWeight
   }
-}`) as unknown as TypedDocumentString<CliRolloutChangedSubscription, CliRolloutChangedSubscriptionVariables>;
+}`, {"hash":"sha256:954756e3c7911bf85d1da167d3b1034170d3dfe6007426247da39fe426e36d47"}) as unknown as TypedDocumentString<CliRolloutChangedSubscription, CliRolloutChangedSubscriptionVariables>;
 export const CliViewerDocument = new TypedDocumentString(`
     query CliViewer {
   viewer {
@@ -499,4 +499,4 @@ export const CliViewerDocument = new TypedDocumentString(`
     scope
   }
 }
-    `) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;
+    `, {"hash":"sha256:44029ea40c9a15d633e232bfc35a016a5e1a659eb59c8eeedd78714f2496aa70"}) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;

@@ -1,10 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Bus } from '../../schema/events/bus.ts'
 import { beginRollout } from '../../schema/rollout-start.ts'
 import { assertSpec } from '../../schema/spec.ts'
 import type { Store } from '../../schema/store/index.ts'
 import { ACTIVE_STATUSES, type Rollout } from '../../schema/store/models.ts'
 import { startLoad } from './load.ts'
-import { DEMO_APPLICATION, DEMO_LISTEN_PORT, demoSpec, demoVersionIsBad } from './spec.ts'
+import { DEMO_APPLICATION, DEMO_LISTEN_PORT, demoSpec, demoVersionIsBad, type DemoTelemetry } from './spec.ts'
 
 export interface DemoOptions {
   store: Store
@@ -13,8 +16,36 @@ export interface DemoOptions {
   port?: number
   /** Quiet time between two rollouts, so a person can look at the result. */
   pauseMs?: number
-  /** Requests per second the load generator sends through the proxy. */
+  /** Requests per second the load generator sends through the proxy (default 100: the more traffic, the sooner the evidence). */
   rate?: number
+  /**
+   * Sentra's API URL: the demo versions export spans and logs to its OTLP receiver, with a
+   * token of their own (operate scope, made at each start, the previous one revoked).
+   */
+  otlpUrl?: string
+  /** An OTLP endpoint that needs no token (an OpenTelemetry Collector), instead of `otlpUrl`. */
+  exportTo?: string
+  /** The proxy's listen host (default loopback; the compose stack listens on every interface). */
+  host?: string
+  /** Where the load goes (default the proxy on loopback); several URLs share `rate`. */
+  loadUrls?: readonly string[]
+}
+
+export const DEMO_TELEMETRY_TOKEN_NAME = 'demo telemetry (generated at start)'
+
+/**
+ * A fresh token for the demo's exporters, in a file only this user can read: the spec (which
+ * every reader of the graph sees) carries the file's path, never the token.
+ */
+async function telemetryToken(store: Store, endpoint: string): Promise<DemoTelemetry & { dispose(): Promise<void> }> {
+  for (let old = await store.tokens.byName(DEMO_TELEMETRY_TOKEN_NAME); old && old.revokedAt === null; old = await store.tokens.byName(DEMO_TELEMETRY_TOKEN_NAME)) {
+    await store.tokens.revoke(old.id)
+  }
+  const { token } = await store.tokens.create(DEMO_TELEMETRY_TOKEN_NAME, 'operate')
+  const dir = await mkdtemp(join(tmpdir(), 'sentra-demo-'))
+  const tokenFile = join(dir, 'otlp-token')
+  await writeFile(tokenFile, token, { mode: 0o600 })
+  return { endpoint, tokenFile, dispose: () => rm(dir, { recursive: true, force: true }) }
 }
 
 function versionNumber(version: string | null): number {
@@ -26,9 +57,10 @@ function versionNumber(version: string | null): number {
  * Sentra's proxy, then keeps rolling out new versions: v2 (bad: must be rolled back), v3
  * (good: must be promoted), v4, v5, ... so the dashboard always has something moving.
  */
-export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 50 }: DemoOptions): { stop(): Promise<void> } {
+export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 100, otlpUrl, exportTo, host, loadUrls }: DemoOptions): { stop(): Promise<void> } {
   let stopped = false
-  let load: ReturnType<typeof startLoad> | null = null
+  let loads: ReturnType<typeof startLoad>[] = []
+  let telemetry: (DemoTelemetry & { dispose(): Promise<void> }) | null = null
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
   async function finished(rolloutId: string): Promise<Rollout | null> {
@@ -54,13 +86,21 @@ export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10
   }
 
   async function main(): Promise<void> {
-    const spec = assertSpec(demoSpec({ port }))
+    if (otlpUrl) {
+      telemetry = await telemetryToken(store, otlpUrl)
+      log(`demo: the demo versions export spans and logs to ${otlpUrl}/v1/traces and /v1/logs`)
+    }
+    const exporting: DemoTelemetry | null = telemetry ?? (exportTo ? { endpoint: exportTo } : null)
+    if (exportTo && !telemetry) log(`demo: the demo versions export spans and logs to ${exportTo}`)
+    const spec = assertSpec(demoSpec({ port, ...(host ? { host } : {}), ...(exporting ? { telemetry: exporting } : {}) }))
     const app = await store.applications.upsert(spec.name, spec)
     await bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
     if (!app.stableVersion) await roll('v1')
     if (stopped) return
-    load = startLoad({ url: `http://127.0.0.1:${port}/`, rate })
-    log(`demo: sending ~${rate} requests/s to http://127.0.0.1:${port}/ through Sentra's proxy`)
+    const urls = loadUrls && loadUrls.length > 0 ? loadUrls : [`http://127.0.0.1:${port}/`]
+    const allowedHosts = urls.map((url) => new URL(url).hostname)
+    loads = urls.map((url) => startLoad({ url, rate: rate / urls.length, allowedHosts }))
+    log(`demo: sending ~${rate} requests/s to ${urls.join(', ')} through Sentra's proxy`)
     while (!stopped) {
       await sleep(pauseMs)
       if (stopped) break
@@ -82,8 +122,9 @@ export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10
   return {
     stop: async () => {
       stopped = true
-      load?.stop()
+      for (const load of loads) load.stop()
       await running
+      await telemetry?.dispose()
     },
   }
 }

@@ -9,28 +9,54 @@ export function demoVersionIsBad(version: string): boolean {
   return Number.isInteger(n) && n % 2 === 0
 }
 
+/** Where the demo service exports its spans and logs (OTLP/HTTP), and the file holding its token. */
+export interface DemoTelemetry {
+  endpoint: string
+  /** Absent when the endpoint needs no token (an OpenTelemetry Collector). */
+  tokenFile?: string
+}
+
 /**
- * The demo application: services/demo.mjs behind Sentra's proxy, a quick canary (10 % →
- * 50 %, analysed on errors and p95 latency against the stable version), ticking every second.
+ * The demo application: services/demo.mjs behind Sentra's proxy, ticking every second, judged
+ * by the sequential (anytime-valid) tests on errors and p95 latency against the stable version.
+ * A bad release fails its gates within seconds at 25 %; a good one leaves each analysis as soon
+ * as it is shown within its margins (errors ≤ baseline + 1 pp, p95 ≤ 1.5 × the baseline's),
+ * and adaptive steps let it skip the 50 % step when the evidence leaves enough headroom.
+ * With `telemetry`, each version also exports a span and a log record per request to
+ * Sentra's OTLP receiver (services/demo-otel.mjs), so rollouts get linked traces.
  */
-export function demoSpec({ port = DEMO_LISTEN_PORT, host = '127.0.0.1' }: { port?: number; host?: string } = {}): Record<string, unknown> {
+export function demoSpec({ port = DEMO_LISTEN_PORT, host = '127.0.0.1', telemetry }: { port?: number; host?: string; telemetry?: DemoTelemetry } = {}): Record<string, unknown> {
   return {
     name: DEMO_APPLICATION,
     target: {
       kind: 'process',
       listen: `${host}:${port}`,
       command: [process.execPath, fileURLToPath(new URL('../../services/demo.mjs', import.meta.url))],
-      env: { APP_VERSION: '{{version}}', PORT: '{{port}}' },
+      env: {
+        APP_VERSION: '{{version}}',
+        PORT: '{{port}}',
+        ...(telemetry ? { OTEL_EXPORTER_OTLP_ENDPOINT: telemetry.endpoint } : {}),
+        ...(telemetry?.tokenFile ? { SENTRA_OTLP_TOKEN_FILE: telemetry.tokenFile } : {}),
+      },
       healthPath: '/healthz',
     },
     strategy: {
       canary: {
-        steps: [{ setWeight: 10 }, { analyze: { min: '15s', max: '2m' } }, { setWeight: 50 }, { analyze: { min: '15s', max: '2m' } }],
+        steps: [
+          { setWeight: 25 },
+          { analyze: { min: '10s', max: '5m' } },
+          { setWeight: 50 },
+          { analyze: { min: '10s', max: '5m' } },
+          { setWeight: 75 },
+          { analyze: { min: '10s', max: '5m' } },
+        ],
+        adaptive: { maxStep: 50, risk: 0.5 },
       },
     },
     gates: [
-      { name: 'errors', signal: 'errorRate', judge: { kind: 'relative', maxIncrease: 0.03 } },
-      { name: 'latency', signal: 'latencyP95', judge: { kind: 'relative', maxRatio: 2 } },
+      // The demo's good versions fail 0.3 % of requests: a 1 pp margin is shown in about a minute at 25 %.
+      { name: 'errors', signal: 'errorRate', judge: { kind: 'sequential', alpha: 0.01, margin: '1%' } },
+      { name: 'latency', signal: 'latencyP95', judge: { kind: 'sequential', alpha: 0.01, margin: '50%' } },
     ],
     interval: '1s',
     inconclusiveLimit: 30,

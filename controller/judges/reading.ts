@@ -5,7 +5,7 @@
  */
 import type { GateSpec } from '../../schema/spec.ts'
 import type { Json } from '../../schema/store/models.ts'
-import type { WindowSample } from '../telemetry/provider.ts'
+import type { VersionWindow, WindowSample } from '../telemetry/provider.ts'
 import { type ValueUnit, formatWindowSeconds, labelOf, unitOf, valueKey } from './format.ts'
 import type { GateVerdict } from './judge.ts'
 
@@ -20,7 +20,7 @@ export const MIN_CANARY_REQUESTS = 20
  * Requests a latency quantile needs before it means anything: a p95 of 20 requests is
  * decided by its slowest one. Other values need {@link MIN_CANARY_REQUESTS}.
  */
-const QUANTILE_MIN_REQUESTS: Readonly<Record<string, number>> = { latencyP95: 60, latencyP99: 200 }
+const QUANTILE_MIN_REQUESTS: Readonly<Record<string, number>> = { latencyP95: 60, latencyP99: 200, spanDurationP95: 60 }
 
 /** Fewest canary requests the value under `key` needs before a judge looks at it. */
 export function minRequestsFor(key: string): number {
@@ -48,13 +48,30 @@ export function wilsonLower(errors: number, requests: number, z = Z): number {
  * verdict's evidence): data is there, so it does not count toward the inconclusive limit.
  */
 export function clearlyAbove(reading: Reading, limit: number): { clearly: boolean; lowerBound: number | null } {
-  const { requests, errors } = reading.sample.canary
-  if (reading.unit !== 'fraction' || requests === null || errors === null || reading.key !== 'errorRate') return { clearly: true, lowerBound: null }
+  const { requests, errors } = countsOf(reading.sample.canary, reading.key)
+  if (reading.unit !== 'fraction' || requests === null || errors === null) return { clearly: true, lowerBound: null }
   const lowerBound = wilsonLower(errors, requests)
   return { clearly: lowerBound > limit, lowerBound }
 }
 
 export type Thresholds = { [key: string]: number | null }
+
+/**
+ * The traffic behind a value: requests and errors for `errorRate`; for a signal that
+ * reports its own counts (the OTLP ones: `<key>.total`, `<key>.errors`) those; else the
+ * window's requests and no error count.
+ */
+export function countsOf(version: VersionWindow, key: string): { requests: number | null; errors: number | null } {
+  if (key === 'errorRate') return { requests: version.requests, errors: version.errors }
+  const total = finite(version.values[`${key}.total`])
+  if (total === null) return { requests: version.requests, errors: null }
+  return { requests: total, errors: finite(version.values[`${key}.errors`]) }
+}
+
+/** What the counts of `key` count, for "only 3 canary traces in the window". */
+function itemsOf(key: string): string {
+  return key === 'traceErrorRate' ? 'trace' : key === 'spanDurationP95' ? 'span' : key === 'logErrorRatio' ? 'log record' : 'request'
+}
 
 /** The latest window, read for one gate; `canary` is finite (the judge may compare it). */
 export interface Reading {
@@ -138,10 +155,10 @@ export function readLatest(judge: string, history: readonly WindowSample[], gate
   })
 
   if (sample === undefined) return inconclusive(`no telemetry window for ${key} yet`)
-  const requests = sample.canary.requests
+  const { requests } = countsOf(sample.canary, key)
   const needed = minRequestsFor(key)
   if (requests !== null && requests < needed) {
-    return inconclusive(`only ${requests} canary request${requests === 1 ? '' : 's'} in the window; need ${needed}`)
+    return inconclusive(`only ${requests} canary ${itemsOf(key)}${requests === 1 ? '' : 's'} in the window; need ${needed}`)
   }
   const raw = sample.canary.values[key]
   if (raw === undefined || raw === null) {

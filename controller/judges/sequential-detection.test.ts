@@ -2,11 +2,14 @@
  * Detection by the sequential judge on seeded simulations (fixed seeds): how many canary
  * requests it needs against Wald's SPRT floor, ln(1/alpha) / KL per canary request.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { SequentialJudgeSpec } from '../../schema/spec.ts'
 import { judgeSequential } from './sequential.ts'
 import { type CountScenario, firstFailure, loopWindows, seededRandom, simulateSeconds } from './sequential-sim.ts'
 import { signalGate } from './testing.ts'
+
+// Seeded simulations: slow on a busy machine, never flaky (no timing asserted).
+vi.setConfig({ testTimeout: 120_000 })
 
 const TOTAL_RPS = 200 // 10 canary req/s at 5 %
 const alpha = 0.01

@@ -5,11 +5,14 @@
  * error bursts and the loop's overlapping windows; and a canary exactly at the margin
  * passes at most alpha of the time.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { SequentialJudgeSpec } from '../../schema/spec.ts'
 import { judgeSequential } from './sequential.ts'
 import { type CountScenario, firstFailure, lognormal, loopWindows, seededRandom, simulateSeconds } from './sequential-sim.ts'
 import { signalGate } from './testing.ts'
+
+// Thousands of seeded runs: slow on a busy machine, never flaky (no timing asserted).
+vi.setConfig({ testTimeout: 240_000 })
 
 const TOTAL_RPS = 200 // 10 canary req/s at 5 %
 

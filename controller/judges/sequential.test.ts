@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { GateSpec, SequentialJudgeSpec } from '../../schema/spec.ts'
 import type { WindowSample } from '../telemetry/provider.ts'
 import { judgeFor } from './index.ts'
 import { judgeSequential, sequentialSupport } from './sequential.ts'
 import { loopWindows, lognormal, seededRandom, simulateSeconds, windowOver } from './sequential-sim.ts'
 import { queryGate, signalGate, windowOf } from './testing.ts'
+
+// Seeded simulations: slow on a busy machine, never flaky (no timing asserted).
+vi.setConfig({ testTimeout: 120_000 })
 
 const spec: SequentialJudgeSpec = { kind: 'sequential', alpha: 0.01 }
 const errors = signalGate('errorRate', spec)
@@ -90,37 +93,40 @@ describe('the sequential judge on error counts', () => {
     expect(num(v.evidence['eValue'])).toBeLessThan(100)
   })
 
-  it('passes a healthy canary only once the ratio bound is below the margin', () => {
+  it('passes a healthy canary only once the ratio bound is below the margin (ratio route alone)', () => {
     // 50 % weight, 2 % errors on both sides: 2500 requests and 50 errors per side per window.
-    const few = judgeSequential(spec, repeated(2, 2500, 50, 2500, 50), errors)
+    const ratioOnly = { rateMargin: null }
+    const few = judgeSequential(spec, repeated(2, 2500, 50, 2500, 50), errors, ratioOnly)
     expect(few.verdict).toBe('INCONCLUSIVE')
     expect(few.reason).toMatch(/ratio at most ×[\d.]+ so far, ×1\.5 needed to pass/)
-    const many = judgeSequential(spec, repeated(40, 2500, 50, 2500, 50), errors)
+    const many = judgeSequential(spec, repeated(40, 2500, 50, 2500, 50), errors, ratioOnly)
     expect(many.verdict).toBe('PASS')
     expect(many.reason).toMatch(
       /^canary error rate 2\.0 % vs 2\.0 % baseline over 100,000 canary requests and 100,000 baseline requests in 3 min 20 s: not worse than ×1\.5 the baseline \(ratio at most ×1\.\d+ with 99 % confidence\); e-value [\d,.e+]+ ≥ 100 = 1\/alpha$/,
     )
     expect(num(many.evidence['ratioUpperBound'])).toBeLessThan(1.5)
     expect(many.evidence['state']).toBe('non-inferior')
+    expect(many.evidence['passedBy']).toBe('ratio')
   })
 
-  it('passes an error-free canary below the floor, even without baseline errors', () => {
-    const v = judgeSequential(spec, repeated(20, 1000, 0, 1000, 0), errors)
+  it('passes an error-free canary below the floor, even without baseline errors (ratio and floor routes)', () => {
+    const ratioOnly = { rateMargin: null }
+    const v = judgeSequential(spec, repeated(20, 1000, 0, 1000, 0), errors, ratioOnly)
     expect(v.verdict).toBe('PASS')
     expect(v.reason).toMatch(/below the 0\.1 % floor with 99 % confidence/)
     // Without a floor nothing can be shown: no errors anywhere is no evidence about a ratio.
-    expect(judgeSequential(spec, repeated(20, 1000, 0, 1000, 0), errors, { errorFloor: null }).verdict).toBe('INCONCLUSIVE')
+    expect(judgeSequential(spec, repeated(20, 1000, 0, 1000, 0), errors, { errorFloor: null, rateMargin: null }).verdict).toBe('INCONCLUSIVE')
   })
 
   it('treats error rates below the floor as fine, as the relative judge does', () => {
     // 0.05 % vs 0.005 %: ten times worse, but both far below the 0.1 % floor.
     const tiny = repeated(40, 20_000, 10, 20_000, 1)
-    const v = judgeSequential(spec, tiny, errors)
+    const v = judgeSequential(spec, tiny, errors, { rateMargin: null })
     expect(v.verdict).toBe('PASS')
     expect(v.reason).toMatch(/below the 0\.1 % floor/)
     expect(judgeSequential(spec, tiny, errors, { errorFloor: null }).verdict).toBe('FAIL')
     // At the floor: the ratio is clear, but neither above nor below the floor is.
-    const atFloor = judgeSequential(spec, repeated(10, 10_000, 10, 10_000, 1), errors)
+    const atFloor = judgeSequential(spec, repeated(10, 10_000, 10, 10_000, 1), errors, { rateMargin: null })
     expect(atFloor.verdict).toBe('INCONCLUSIVE')
     expect(atFloor.reason).toMatch(/worse than the baseline \(e-value [\d.e+,]+\) but not yet shown above the 0\.1 % floor$/)
   })
@@ -308,5 +314,63 @@ describe('cost', () => {
     for (let i = 0; i < 10; i++) judgeSequential(spec, history, gate)
     const perCall = (performance.now() - t0) / 10
     expect(perCall).toBeLessThan(50)
+  })
+})
+
+describe('the sequential judge: non-inferiority in percentage points (the spec’s margin)', () => {
+  it('passes a healthy canary once its error rate is shown ≤ baseline + 0.5 pp, saying so with numbers', () => {
+    // 0.3 % errors on both sides, 10,000 requests a side per window.
+    const early = judgeSequential(spec, repeated(1, 2_000, 6, 2_000, 6), errors)
+    expect(early.verdict).toBe('INCONCLUSIVE')
+    expect(early.reason).toMatch(/canary at most [\d.]+ % so far; ≤ baseline \+ [\d.]+ pp = [\d.]+ % needed to pass$/)
+    const v = judgeSequential(spec, repeated(4, 10_000, 30, 10_000, 30), errors)
+    expect(v.verdict).toBe('PASS')
+    expect(v.reason).toMatch(
+      /^canary error rate ≤ baseline \+ 0\.5 pp with 99 % confidence after 40,000 canary requests \(measured 0\.3 % vs 0\.3 % baseline over 20 s; canary at most [\d.]+ %, baseline at least [\d.]+ %\)$/,
+    )
+    expect(v.evidence['passedBy']).toBe('rate-margin')
+    expect(v.evidence['headroom']).toBe(1)
+    expect(num(v.evidence['canaryRateUpperBound'])).toBeLessThan(num(v.evidence['baselineRateLowerBound']) + 0.005)
+  })
+
+  it('uses the spec’s margin: a wider one passes sooner, a narrower one later', () => {
+    const history = repeated(2, 5_000, 15, 5_000, 15)
+    expect(judgeSequential({ ...spec, margin: 0.002 }, history, errors).verdict).toBe('INCONCLUSIVE')
+    const wide = judgeSequential({ ...spec, margin: 0.01 }, history, errors)
+    expect(wide.verdict).toBe('PASS')
+    expect(wide.reason).toMatch(/≤ baseline \+ 1 pp with 99 % confidence/)
+  })
+
+  it('reports less headroom the closer the canary’s estimate is to the margin', () => {
+    // 0.4 % against 0.3 %: within 0.5 pp, a fifth of it used.
+    const v = judgeSequential(spec, repeated(4, 10_000, 40, 10_000, 30), errors)
+    expect(v.verdict).toBe('PASS')
+    expect(num(v.evidence['headroom'])).toBeCloseTo(0.8, 2)
+  })
+
+  it('never passes a canary worse than baseline + margin, however much data', () => {
+    // 1 % against 0.3 %: 0.7 pp worse, more than the 0.5 pp margin (and ×3.3, more than ×1.5).
+    const v = judgeSequential(spec, repeated(40, 20_000, 200, 20_000, 60), errors)
+    expect(v.verdict).not.toBe('PASS')
+  })
+
+  it('reads the spec’s margin as a share for latency: 0.5 = not 1.5 × slower', () => {
+    const random = seededRandom(7)
+    const same = lognormal(0.05, 0.4)
+    const seconds = simulateSeconds(random, { requestsPerSecond: 200, weightAt: () => 50, baselineErrorAt: () => 0, canaryErrorAt: () => 0, baselineLatency: same, canaryLatency: same }, 120)
+    const windows = loopWindows(seconds, [{ start: 0, seconds: 120, weight: 50 }], { disjoint: true })
+    const v = judgeSequential({ ...spec, margin: 0.5 }, windows, p95)
+    expect(v.verdict).toBe('PASS')
+    expect(v.reason).toMatch(/not ×1\.5 slower/)
+    expect(v.evidence['passedBy']).toBe('latency')
+    expect(num(v.evidence['headroom'])).toBeGreaterThan(0.5)
+    // A margin of 200 % (not 3 × slower) is a latency margin, not an out-of-range error margin.
+    expect(judgeSequential({ ...spec, margin: 2 }, windows, p95).verdict).toBe('PASS')
+  })
+
+  it('rejects a nonsense margin given directly (the spec validates it first)', () => {
+    const v = judgeSequential(spec, repeated(3, 100, 1, 100, 1), errors, { rateMargin: 2 })
+    expect(v.verdict).toBe('INCONCLUSIVE')
+    expect(v.reason).toMatch(/the margin must be a share in \(0, 1\), got 2/)
   })
 })

@@ -2,7 +2,9 @@
  * The sequential judge: anytime-valid, one-sided tests of canary against baseline that may
  * be evaluated at every tick without inflating false alarms.
  *
- * Error counts (`errorRate`; later error log lines and error spans, given counts): the test
+ * Error counts (`errorRate`, `traceErrorRate`/`logErrorRatio` given counts, and Tempo gates,
+ * whose provider reports each gate's matching and total traces as `<gate>.errors` and
+ * `<gate>.total`): the test
  * of the canary's share of errors given the traffic split (stats/error-share.ts). Each
  * interval contributes the likelihood ratio of "the canary fails θ times as often" for a grid
  * of multipliers θ (uniform mixture, ×1.5 … ×25), with p0 = the canary's share of that
@@ -10,10 +12,12 @@
  * - FAIL when the e-value reaches 1/alpha (and, with the floor, when the canary's own error
  *   rate is also shown above it: 0.1 % by default, as the relative judge's ratio floor).
  *   Under a healthy canary the probability of EVER failing is at most alpha (Ville).
- * - PASS only on positive evidence: the anytime-valid upper confidence bound on the canary /
- *   baseline error-rate ratio is below the margin (×1.5 by default: "at most half again
- *   the baseline's errors"), or the canary's error rate is shown below the floor; and never
- *   while more than half of the canary's requests fail (a ratio says nothing there).
+ * - PASS only on positive evidence of non-inferiority, two routes at alpha/2 each: the
+ *   canary's error rate is shown at most the baseline's + the spec's `margin` in percentage
+ *   points (0.5 pp by default; stats/rate-margin.ts), or the anytime-valid upper bound on the
+ *   canary / baseline error-rate ratio is below ×1.5 (or the canary's rate is shown below the
+ *   floor); never while more than half of the canary's requests fail. A PASS also reports
+ *   its headroom (how much of the margin the estimate leaves unused) for adaptive steps.
  * - INCONCLUSIVE otherwise: "collecting evidence: e-value 3.2 of 100 needed; …".
  *
  * Latency (`latencyP50`/`P95`/`P99` of the built-in proxy): the windows carry only three
@@ -23,17 +27,14 @@
  * It catches clear slowdowns (more than one 10 % histogram bucket between the compared
  * quantiles); for small latency margins use the relative judge.
  *
- * History and overlapping windows. The loop hands the judge every earlier window of the
- * rollout and the current one; they overlap (each is [max(stepStart, now − 60 s), now]).
- * stats/increments.ts cuts them into disjoint intervals (differences of the growing windows
- * of a step's first minute, then whole windows that start after the last one used), so no
- * request is counted twice. Evidence accumulates over the whole rollout, across steps and
- * weights (valid: p0 is per interval), so the false-alarm bound alpha holds per rollout,
- * not per step. After a step's first minute the current loop yields one new interval per
- * minute (plus a tick); a loop that also keeps each tick's own interval [previous tick's
- * end, now] (on whole seconds) in the history gets every tick used, and the latency test
- * (which can only use whole, disjoint windows) gets one window per tick instead of one per
- * minute. The judge needs no change for that: disjoint windows are used as they come.
+ * History. The controller (controller/evaluate.ts) hands this judge the per-tick increments
+ * of the rollout: each tick's own interval, on whole seconds, disjoint from all others, so
+ * every tick's requests are used once and the e-values are running products over new data
+ * only. Given overlapping windows instead (other callers), stats/increments.ts cuts them into
+ * disjoint intervals (differences of growing windows, then whole windows that start after
+ * the last one used), so no request is ever counted twice. Evidence accumulates over the
+ * whole rollout, across steps and weights (valid: p0 is per interval), so the false-alarm
+ * bound alpha holds per rollout, not per step. The math: docs/sequential.md.
  *
  * Pure: no I/O, no clock, no randomness. Cost per call: O(windows × grid).
  */
@@ -47,14 +48,17 @@ import { type Thresholds, evidenceOf, finite } from './reading.ts'
 import { RATIO_FLOORS } from './relative.ts'
 import { type CountIncrement, DEFAULT_FAIL_RATIOS, DEFAULT_PASS_RATIOS, ErrorShareTest } from './stats/error-share.ts'
 import { countIncrements, disjointSamples } from './stats/increments.ts'
+import { rateMargin } from './stats/rate-margin.ts'
 import { type LatencyQuantile, PairedBets, type QuantileWindow, failPairs, notSlowerLogE, passPairs, slowerLogE } from './stats/latency-exceedance.ts'
 
 const KIND = 'sequential'
 
-/** Defaults of what the spec does not (yet) say: the non-inferiority margin and the error floor. */
+/** Defaults of what the spec does not say: the non-inferiority margins and the error floor. */
 export const SEQUENTIAL_DEFAULTS = {
-  /** PASS needs the canary's error-rate ratio (or latency) shown below this factor of the baseline's. */
+  /** PASS may come from the canary's error-rate ratio (or latency) shown below this factor of the baseline's. */
   margin: 1.5,
+  /** PASS may come from the canary's error rate shown at most the baseline's + this (0.5 percentage points). */
+  rateMargin: 0.005,
   /** Absolute floor on the canary's error rate: FAIL needs it exceeded, PASS may come from being below it. */
   errorFloor: RATIO_FLOORS.fraction,
   /** No PASS while more than this share of the canary's requests fail (a ratio against a failing baseline says nothing). */
@@ -62,8 +66,13 @@ export const SEQUENTIAL_DEFAULTS = {
 } as const
 
 export interface SequentialOptions {
-  /** Non-inferiority margin (ratio > 1); default {@link SEQUENTIAL_DEFAULTS.margin}. */
+  /** Non-inferiority margin (ratio > 1); default {@link SEQUENTIAL_DEFAULTS.margin}, or 1 + the spec's margin for latency. */
   margin?: number
+  /**
+   * Error counts: the percentage-point margin (a fraction in (0, 1)), or null to pass on the
+   * ratio alone; default the spec's margin, else {@link SEQUENTIAL_DEFAULTS.rateMargin}.
+   */
+  rateMargin?: number | null
   /** Error-rate floor (fraction in (0, 1)), or null for none; default {@link SEQUENTIAL_DEFAULTS.errorFloor}. */
   errorFloor?: number | null
   /** Multipliers of the FAIL mixture; default {@link DEFAULT_FAIL_RATIOS}. */
@@ -75,10 +84,20 @@ export interface SequentialOptions {
 /** What the judge concluded, for dashboards and the state machine (evidence.state). */
 export type SequentialState = 'regression' | 'non-inferior' | 'collecting' | 'no-data' | 'unsupported'
 
-/** Counts a provider may report for count signals other than errorRate: values[`${signal}.errors`] and values[`${signal}.total`]. */
-export function countKeys(signal: string): { errors: string; total: string } {
-  return { errors: `${signal}.errors`, total: `${signal}.total` }
+/**
+ * Counts a provider may report for a count signal other than errorRate, or for a provider
+ * gate (by the gate's name): values[`${key}.errors`] and values[`${key}.total`].
+ */
+export function countKeys(key: string): { errors: string; total: string } {
+  return { errors: `${key}.errors`, total: `${key}.total` }
 }
+
+/**
+ * Providers whose gates report counts (see countKeys) the sequential test can use: Tempo
+ * counts matching and total traces. Prometheus and Loki gates give one value per window
+ * (a ratio has lost its counts), so they stay with the threshold and relative judges.
+ */
+const COUNT_PROVIDERS: ReadonlySet<string> = new Set(['tempo'])
 
 const COUNT_SIGNALS: ReadonlySet<string> = new Set<BuiltinSignal>(['errorRate', 'traceErrorRate', 'logErrorRatio'])
 const LATENCY_SIGNALS: Readonly<Record<string, LatencyQuantile>> = { latencyP50: 0.5, latencyP95: 0.95, latencyP99: 0.99 }
@@ -86,6 +105,7 @@ const LATENCY_SIGNALS: Readonly<Record<string, LatencyQuantile>> = { latencyP50:
 /** Whether the sequential judge can judge `gate`; the reason in plain words when it cannot. */
 export function sequentialSupport(gate: GateSpec): { ok: true; test: 'errors' | 'latency' } | { ok: false; reason: string } {
   if (gate.signal === undefined) {
+    if (COUNT_PROVIDERS.has(gate.provider)) return { ok: true, test: 'errors' }
     return { ok: false, reason: `the sequential judge needs error and request counts or the built-in latency quantiles; a ${gate.provider} query gives one value per window: use the relative judge for ${gate.name}` }
   }
   if (COUNT_SIGNALS.has(gate.signal)) return { ok: true, test: 'errors' }
@@ -96,13 +116,22 @@ export function sequentialSupport(gate: GateSpec): { ok: true; test: 'errors' | 
 /** Pure: judges `history` (oldest first, the current window last) for `gate`. */
 export function judgeSequential(spec: SequentialJudgeSpec, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions = {}): GateVerdict {
   const alpha = spec.alpha
-  const margin = options.margin ?? SEQUENTIAL_DEFAULTS.margin
   const support = sequentialSupport(gate)
+  // The spec's margin is an allowed increase: percentage points of errors, a share of latency.
+  const latencyMargin = support.ok && support.test === 'latency' && spec.margin !== undefined ? 1 + spec.margin : undefined
+  const margin = options.margin ?? latencyMargin ?? SEQUENTIAL_DEFAULTS.margin
+  const errorTest = support.ok && support.test === 'errors'
+  const rateMarginOption = !errorTest ? null : options.rateMargin === undefined ? (spec.margin ?? SEQUENTIAL_DEFAULTS.rateMargin) : options.rateMargin
+  if (rateMarginOption !== null && !(rateMarginOption > 0 && rateMarginOption < 1)) {
+    return plain(gate, history, 'INCONCLUSIVE', `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) }, 'unsupported')
+  }
   if (!(alpha > 0 && alpha < 1)) return plain(gate, history, 'INCONCLUSIVE', `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) }, 'unsupported')
   if (!(Number.isFinite(margin) && margin > 1)) return plain(gate, history, 'INCONCLUSIVE', `the margin must be a ratio above 1, got ${margin}`, { alpha }, 'unsupported')
   if (!support.ok) return plain(gate, history, 'INCONCLUSIVE', support.reason, { alpha }, 'unsupported')
   if (history.length === 0) return plain(gate, history, 'INCONCLUSIVE', `no telemetry window for ${valueKey(gate)} yet`, { alpha }, 'no-data')
-  return support.test === 'errors' ? judgeErrors(alpha, margin, history, gate, options) : judgeLatency(alpha, margin, history, gate, LATENCY_SIGNALS[gate.signal!]!)
+  return support.test === 'errors'
+    ? judgeErrors(alpha, margin, rateMarginOption, history, gate, options)
+    : judgeLatency(alpha, margin, history, gate, LATENCY_SIGNALS[gate.signal!]!)
 }
 
 export function sequentialJudge(spec: SequentialJudgeSpec, options: SequentialOptions = {}): Judge {
@@ -112,39 +141,48 @@ export function sequentialJudge(spec: SequentialJudgeSpec, options: SequentialOp
 // ---------------------------------------------------------------------------------------
 // Error counts
 
-function countOf(version: VersionWindow, signal: string, side: string): { requests: number; errors: number } | string {
+/**
+ * One side's counts: `errorRate` from the window's requests and errors; any other key (a
+ * count signal, or a provider gate's name) from values[`<key>.errors`] and values[`<key>.total`].
+ * Missing, non-finite, negative or impossible counts are a reason (INCONCLUSIVE), never zero.
+ */
+function countOf(version: VersionWindow, key: string, side: string): { requests: number; errors: number } | string {
   let requests: number | null | undefined
   let errors: number | null | undefined
-  if (signal === 'errorRate') {
+  if (key === 'errorRate') {
     requests = version.requests
     errors = version.errors
   } else {
-    const keys = countKeys(signal)
+    const keys = countKeys(key)
     requests = version.values[keys.total]
     errors = version.values[keys.errors]
   }
   if (requests === null || requests === undefined || errors === null || errors === undefined) {
-    return signal === 'errorRate'
+    // The provider's own reason (a failed or truncated search) says more than "missing".
+    const why = version.reasons?.[key]
+    if (why !== undefined) return `no ${side} counts for ${key}: ${why}`
+    return key === 'errorRate'
       ? `the provider does not count ${side} requests and errors`
-      : `the provider reports ${signal} only as a ratio; the sequential judge needs its counts (${countKeys(signal).errors}, ${countKeys(signal).total})`
+      : `the provider reports ${key} only as a ratio; the sequential judge needs its counts (${countKeys(key).errors}, ${countKeys(key).total})`
   }
+  if (typeof requests !== 'number' || typeof errors !== 'number') return `the ${side} counts are not numbers (${String(requests)} requests, ${String(errors)} errors)`
   if (!Number.isFinite(requests) || !Number.isFinite(errors)) return `the ${side} counts are not numbers (${requests} requests, ${errors} errors)`
   if (requests < 0 || errors < 0) return `the ${side} counts are negative (${requests} requests, ${errors} errors)`
   if (errors > requests) return `the ${side} has more errors than requests (${errors} of ${requests})`
   return { requests, errors }
 }
 
-function readCounts(signal: string): (sample: WindowSample) => CountIncrement | string {
+function readCounts(key: string): (sample: WindowSample) => CountIncrement | string {
   return (sample) => {
-    const canary = countOf(sample.canary, signal, 'canary')
+    const canary = countOf(sample.canary, key, 'canary')
     if (typeof canary === 'string') return canary
-    const baseline = countOf(sample.baseline, signal, 'baseline')
+    const baseline = countOf(sample.baseline, key, 'baseline')
     if (typeof baseline === 'string') return baseline
     return { canaryRequests: canary.requests, canaryErrors: canary.errors, baselineRequests: baseline.requests, baselineErrors: baseline.errors }
   }
 }
 
-function judgeErrors(alpha: number, margin: number, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions): GateVerdict {
+function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | null, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions): GateVerdict {
   const floor = options.errorFloor === undefined ? SEQUENTIAL_DEFAULTS.errorFloor : options.errorFloor
   const test = new ErrorShareTest({
     alpha,
@@ -153,7 +191,7 @@ function judgeErrors(alpha: number, margin: number, history: readonly WindowSamp
     failRatios: options.failRatios ?? DEFAULT_FAIL_RATIOS,
     passRatios: options.passRatios ?? DEFAULT_PASS_RATIOS,
   })
-  const cut = countIncrements(history, readCounts(gate.signal!))
+  const cut = countIncrements(history, readCounts(valueKey(gate)))
   let seconds = 0
   for (const inc of cut.increments) {
     test.add(inc)
@@ -162,7 +200,13 @@ function judgeErrors(alpha: number, margin: number, history: readonly WindowSamp
   const s = test.summary()
   const { ratioEstimate, ratioUpperBound } = test.ratios()
   const target = Math.log(1 / alpha)
-  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor }
+  // With the percentage-point route on, each PASS route spends half of alpha (see rate-margin.ts).
+  const passTarget = rateMarginDelta === null ? target : Math.log(2 / alpha)
+  const byRate =
+    rateMarginDelta === null
+      ? null
+      : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, alpha)
+  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor, rateMargin: rateMarginDelta }
   const label = labelOf(gate)
   const first = cut.increments[0]
   const last = cut.increments.at(-1)
@@ -179,6 +223,11 @@ function judgeErrors(alpha: number, margin: number, history: readonly WindowSamp
     log10PassEValue: finite(s.logEPass / Math.LN10),
     margin,
     floor,
+    rateMargin: rateMarginDelta,
+    rateMarginEValue: byRate === null ? null : finite(Math.exp(byRate.logE)),
+    rateMarginThreshold: byRate === null ? null : finite(Math.exp(byRate.target)),
+    baselineRateLowerBound: byRate === null ? null : finite(byRate.baselineLower),
+    canaryRateUpperBound: byRate === null ? null : finite(byRate.canaryUpper),
     ratioEstimate: finite(ratioEstimate),
     ratioUpperBound: finite(ratioUpperBound),
     canaryRequestsTotal: s.canaryRequests,
@@ -206,30 +255,46 @@ function judgeErrors(alpha: number, margin: number, history: readonly WindowSamp
     const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
     return verdict('INCONCLUSIVE', why, 'no-data')
   }
-  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `no canary requests yet (${plural(cut.samples, 'window')})`, 'no-data')
+  // What the counts count, in the reasons: requests of the proxy, traces of a Tempo gate.
+  const item = countedItem(gate)
+  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `no canary ${item}s yet (${plural(cut.samples, 'window')})`, 'no-data')
 
   const needed = formatE(1 / alpha)
   const rates = ratesText(label, s.canaryRate, s.baselineRate)
-  const over = `over ${counted(s.canaryRequests, 'canary request')}${s.baselineRequests > 0 ? ` and ${counted(s.baselineRequests, 'baseline request')}` : ''}${seconds > 0 ? ` in ${formatWindowSeconds(seconds)}` : ''}`
+  const over = `over ${counted(s.canaryRequests, `canary ${item}`)}${s.baselineRequests > 0 ? ` and ${counted(s.baselineRequests, `baseline ${item}`)}` : ''}${seconds > 0 ? ` in ${formatWindowSeconds(seconds)}` : ''}`
 
   if (s.logEFail >= target) {
     return verdict('FAIL', `${rates} ${over}: e-value ${formatLogE(s.logEFail)} ≥ ${needed} = 1/alpha`, 'regression')
   }
 
   const saturated = (s.canaryRate ?? 0) > SEQUENTIAL_DEFAULTS.saturation
-  if (s.logEPass >= target && !saturated) {
+  const confidence = `${trimmedPercent(1 - alpha)} % confidence`
+  if (byRate !== null && byRate.pass && !saturated) {
+    // "canary error rate ≤ baseline + 0.5 pp with 99 % confidence after 1,240 canary requests"
+    const headroom = rateHeadroom(s.canaryRate, s.baselineRate, rateMarginDelta!)
+    const measured = `${formatValue(s.canaryRate ?? 0, 'fraction')} vs ${s.baselineRate === null ? 'no baseline requests' : `${formatValue(s.baselineRate, 'fraction')} baseline`}`
+    const bounds = `canary at most ${formatValue(byRate.canaryUpper ?? byRate.cap, 'fraction')}, baseline at least ${formatValue(byRate.baselineLower, 'fraction')}`
+    const reason =
+      `canary ${label} ≤ baseline + ${formatPoints(rateMarginDelta!)} with ${confidence} after ${counted(s.canaryRequests, `canary ${item}`)}` +
+      ` (measured ${measured}${seconds > 0 ? ` over ${formatWindowSeconds(seconds)}` : ''}; ${bounds})`
+    return passVerdict(verdict('PASS', reason, 'non-inferior'), 'rate-margin', headroom)
+  }
+  if (s.logEPass >= passTarget && !saturated) {
     const byRatio = ratioUpperBound !== null && ratioUpperBound < margin
-    const confidence = `${trimmedPercent(1 - alpha)} % confidence`
     const why = byRatio
       ? `not worse than ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))} with ${confidence})`
       : `below the ${formatValue(floor ?? 0, 'fraction')} floor with ${confidence}`
-    return verdict('PASS', `${rates} ${over}: ${why}; e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha`, 'non-inferior')
+    const headroom = byRatio ? ratioHeadroom(ratioEstimate, margin) : 1
+    return passVerdict(verdict('PASS', `${rates} ${over}: ${why}; e-value ${formatLogE(s.logEPass)} ≥ ${formatE(Math.exp(passTarget))} = ${rateMarginDelta === null ? '1' : '2'}/alpha`, 'non-inferior'), byRatio ? 'ratio' : 'floor', headroom)
   }
 
   const notes: string[] = []
-  if (saturated) notes.push(`more than half of the canary's requests fail, so a ratio cannot show it is fine`)
+  if (saturated) notes.push(`more than half of the canary's ${item}s fail, so a ratio cannot show it is fine`)
   else if (s.logERatio >= target && s.logEFloor !== null) {
     notes.push(`worse than the baseline (e-value ${formatLogE(s.logERatio)}) but not yet shown above the ${formatValue(floor ?? 0, 'fraction')} floor`)
+  } else if (byRate !== null) {
+    const upper = byRate.canaryUpper === null ? 'not yet bounded' : `at most ${formatValue(byRate.canaryUpper, 'fraction')} so far`
+    notes.push(`canary ${upper}; ≤ baseline + ${formatPoints(byRate.cap - byRate.baselineLower)} = ${formatValue(byRate.cap, 'fraction')} needed to pass`)
   } else {
     notes.push(ratioUpperBound === null ? `not yet shown within ${formatRatio(margin)} of the baseline` : `ratio at most ${formatRatio(sig3(ratioUpperBound))} so far, ${formatRatio(margin)} needed to pass`)
   }
@@ -313,7 +378,8 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
     return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
   }
   if (notSlower.logE >= target) {
-    return result('PASS', `${values}: not ${formatRatio(margin)} slower in ${notSlower.hits} of ${windows}; e-value ${formatLogE(notSlower.logE)} ≥ ${needed} = 1/alpha`, 'non-inferior')
+    const ratios = cut.samples.map((w) => finite(w.canary.values[key])! / finite(w.baseline.values[key])!).filter((r) => Number.isFinite(r))
+    return passVerdict(result('PASS', `${values}: not ${formatRatio(margin)} slower in ${notSlower.hits} of ${windows}; e-value ${formatLogE(notSlower.logE)} ≥ ${needed} = 1/alpha`, 'non-inferior'), 'latency', ratioHeadroom(median(ratios), margin))
   }
   return result(
     'INCONCLUSIVE',
@@ -323,7 +389,51 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
 }
 
 // ---------------------------------------------------------------------------------------
+// Headroom: how much of the margin the canary's estimate leaves unused (adaptive steps)
+
+/**
+ * Adds to a PASS verdict's evidence how it passed and its headroom: 1 when the canary's
+ * estimate is no worse than the baseline's, 0 when it sits at the margin, linear between.
+ * The PASS itself rests on the confidence bound; the headroom only tells an adaptive rollout
+ * (controller/rollout/adaptive.ts) whether the canary looks as good as the baseline or merely
+ * good enough.
+ */
+function passVerdict(verdict: GateVerdict, route: string, headroom: number): GateVerdict {
+  return { ...verdict, evidence: { ...verdict.evidence, passedBy: route, headroom: finite(round3(clamp01(headroom))) } }
+}
+
+function rateHeadroom(canary: number | null, baseline: number | null, delta: number): number {
+  if (canary === null) return 0
+  return 1 - Math.max(0, canary - (baseline ?? 0)) / delta
+}
+
+function ratioHeadroom(ratio: number | null, margin: number): number {
+  if (ratio === null) return 0
+  return 1 - Math.max(0, ratio - 1) / (margin - 1)
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((x, y) => x - y)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000
+}
+
+// ---------------------------------------------------------------------------------------
 // Plain words
+
+/** "0.5 pp" */
+function formatPoints(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(2))} pp`
+}
 
 /** The newest window, if its dates can be written as evidence (an invalid Date cannot). */
 function latestOf(history: readonly WindowSample[]): WindowSample | undefined {
@@ -344,6 +454,12 @@ function plain(gate: GateSpec, history: readonly WindowSample[], verdict: GateVe
     reason,
     evidence: evidenceOf(KIND, gate, latest, {}, { ...extra, state }),
   }
+}
+
+/** What a gate's counts count: traces for Tempo gates and traceErrorRate, log records for logErrorRatio, else requests. */
+function countedItem(gate: GateSpec): string {
+  if (gate.provider === 'tempo' || gate.signal === 'traceErrorRate') return 'trace'
+  return gate.signal === 'logErrorRatio' ? 'log record' : 'request'
 }
 
 /** "canary error rate 4.8 % vs 0.5 % baseline" */

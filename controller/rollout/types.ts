@@ -1,5 +1,6 @@
 /** The state machine's vocabulary: what goes into `decide` and what comes out. */
 import type { PlannedStep } from '../../schema/rollout-steps.ts'
+import type { AdaptiveSpec } from '../../schema/spec.ts'
 import type { CommandKind, Json, RolloutStatus, StepKind, Verdict } from '../../schema/store/models.ts'
 import type { GateVerdict } from '../judges/judge.ts'
 
@@ -46,6 +47,8 @@ export interface MachineState {
   steps: readonly PlannedStep[]
   /** The application has no stable version: the rollout deploys directly. */
   initial: boolean
+  /** Evidence-driven weights (`strategy.canary.adaptive`; see rollout/adaptive.ts); unset or null = the steps as written. */
+  adaptive?: AdaptiveSpec | null
 }
 
 /** One gate's verdict on this tick's window, with what the loop knows about its history. */
@@ -108,6 +111,8 @@ export type DecisionEvidence = {
   command: { kind: CommandKind; full: boolean; actor: string; reason: string | null } | null
   /** A crashed canary counts as a FAIL; the failure (e.g. its exit code) is kept here. */
   canaryFailure: { verdict: 'FAIL'; reason: string } | null
+  /** When an adaptive rollout changed the planned weights: how and by how much (rollout/adaptive.ts). */
+  adaptive?: { kind: 'bigger' | 'smaller'; headroom: number; allowance: number; maxStep: number; risk: number; plannedWeight: number }
 }
 
 export interface Decision {

@@ -21,7 +21,8 @@
  * example, the share of traces with a span slower than 500 ms for the second).
  * `requests` = total traces, so the judges' minimum-traffic rule applies; `errors` = the
  * gate's matching traces when the provider answers for exactly one gate (null with several:
- * per-gate counts are in each side's `counts`). A missing value's reason is in that side's
+ * per-gate counts are in each side's `counts`, and in `values` under `<gate>.errors` and
+ * `<gate>.total` for count-based judges). A missing value's reason is in that side's
  * `reasons[gate]` (which the judges quote); when every gate's canary value is missing,
  * `sample` throws (NoDataError when the canary simply has no traces). From the total search's span sets the provider also
  * reports span-duration quantiles in seconds under `spanDurationP50`, `spanDurationP95` and
@@ -422,6 +423,9 @@ export class TempoProvider implements TelemetryProvider {
           why(`the gate's query matched ${matching} traces but ${version} has only ${requests}: it must select a subset of ${clip(target.totalQuery, 160)}`)
         } else {
           target.values[gate.name] = matching! / requests!
+          // The counts behind the rate, under the keys count-based judges read (sequential.ts countKeys).
+          target.values[`${gate.name}.errors`] = matching
+          target.values[`${gate.name}.total`] = requests
           if (gates.length === 1) target.errors = matching
         }
       }

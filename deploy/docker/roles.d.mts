@@ -5,5 +5,5 @@ export interface Role {
   /** The URL the health check asks, or null when the role has none. */
   health(): string | null
 }
-export declare const ROLES: Record<'embedded' | 'server' | 'controller' | 'web' | 'cli', Role>
+export declare const ROLES: Record<'embedded' | 'server' | 'controller' | 'web' | 'demo' | 'cli', Role>
 export declare function currentRole(argv?: readonly string[], env?: NodeJS.ProcessEnv): string

@@ -11,6 +11,8 @@ export const ROLES = {
     health: () => (process.env.SENTRA_METRICS_PORT ? `http://127.0.0.1:${process.env.SENTRA_METRICS_PORT}/metrics` : null),
   },
   web: { program: 'web/main.ts', health: () => `http://127.0.0.1:${process.env.SENTRA_WEB_PORT || 3000}/login` },
+  // The live demo against the shared store and bus (the compose stack): no port of its own.
+  demo: { program: 'controller/demo/main.ts', health: () => null },
   cli: { program: 'cli/sentra.ts', health: () => null },
 }
 

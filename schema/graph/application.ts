@@ -1,4 +1,5 @@
-import { parseSpec } from '../spec.ts'
+import { prepareApplication } from '../application-apply.ts'
+import { DEFAULT_ENVIRONMENT } from '../spec/normalize.ts'
 import { builder } from './builder.ts'
 import { invalidDocument } from './errors.ts'
 import { RolloutStatusEnum } from './enums.ts'
@@ -15,6 +16,8 @@ builder.node(ApplicationRef, {
     name: t.exposeString('name'),
     spec: t.field({ type: 'JSON', description: 'The validated spec, with defaults filled in.', resolve: (app) => app.spec }),
     stableVersion: t.exposeString('stableVersion', { nullable: true }),
+    policy: t.string({ nullable: true, description: 'The policy the spec was completed with at apply.', resolve: (app) => (app.spec as { policy?: string }).policy ?? null }),
+    environment: t.string({ description: 'The environment whose guardrails the spec satisfied at apply.', resolve: (app) => (app.spec as { environment?: string }).environment ?? DEFAULT_ENVIRONMENT }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     rollouts: t.connection({
@@ -51,7 +54,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { spec: t.arg({ type: 'JSON', required: true }) },
     resolve: async (_root, args, ctx) => {
-      const parsed = parseSpec(args.spec)
+      const parsed = await prepareApplication(ctx.store.policies, args.spec)
       if (!parsed.ok) throw invalidDocument('spec', parsed.issues)
       const app = await ctx.store.applications.upsert(parsed.spec.name, parsed.spec)
       await ctx.bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })

@@ -17,10 +17,16 @@ export interface GraphContext {
   readonly actor: Actor | null
   /** Per-operation dataloaders; subscriptions replace them on each event (stale rows otherwise). */
   loaders: Loaders
+  /** SENTRA_TRACE_URL_TEMPLATE: where LinkedTrace.url points (schema/graph/trace-url.ts); null = no links. */
+  readonly traceUrlTemplate: string | null
 }
 
-export function createContext(store: Store, bus: Bus, actor: Actor | null): GraphContext {
-  return { store, bus, actor, loaders: createLoaders(store) }
+export interface ContextOptions {
+  traceUrlTemplate?: string | null
+}
+
+export function createContext(store: Store, bus: Bus, actor: Actor | null, { traceUrlTemplate = null }: ContextOptions = {}): GraphContext {
+  return { store, bus, actor, loaders: createLoaders(store), traceUrlTemplate }
 }
 
 const RANK: Record<TokenScope, number> = { read: 1, operate: 2, admin: 3 }

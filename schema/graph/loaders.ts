@@ -4,12 +4,12 @@ import type {
   Application,
   Decision,
   GateResult,
-  LinkedTrace,
   OperatorCommand,
   Rollout,
   RolloutStep,
   TelemetryWindow,
 } from '../store/models.ts'
+import { createTraceLoaders, type TraceLoaders } from './trace-loaders.ts'
 
 /**
  * Dataloaders for everything a rollout list fans out to. Each loader turns the N parent
@@ -17,7 +17,7 @@ import type {
  * argument are kept per value of it, so `decisions(last: 1)` and `decisions` batch
  * separately but each still costs one query.
  */
-export interface Loaders {
+export interface Loaders extends TraceLoaders {
   application: DataLoader<string, Application | null>
   rollout: DataLoader<string, Rollout | null>
   steps: DataLoader<string, RolloutStep[]>
@@ -26,7 +26,6 @@ export interface Loaders {
   decisions(last: number | null): DataLoader<string, Decision[]>
   gateResults(last: number | null): DataLoader<string, GateResult[]>
   windows(last: number | null): DataLoader<string, TelemetryWindow[]>
-  traces(last: number | null): DataLoader<string, LinkedTrace[]>
 }
 
 function keyed<T>(make: (last: number | null) => DataLoader<string, T>): (last: number | null) => DataLoader<string, T> {
@@ -55,6 +54,6 @@ export function createLoaders(store: Store): Loaders {
     decisions: keyed((last) => new DataLoader((ids) => store.decisions.for(ids, limit(last)))),
     gateResults: keyed((last) => new DataLoader((ids) => store.evidence.gateResultsFor(ids, limit(last)))),
     windows: keyed((last) => new DataLoader((ids) => store.evidence.windowsFor(ids, limit(last)))),
-    traces: keyed((last) => new DataLoader((ids) => store.evidence.tracesFor(ids, limit(last)))),
+    ...createTraceLoaders(store),
   }
 }

@@ -9,7 +9,6 @@ import { parseGlobalId } from './ids.ts'
 import { pageArgs, toConnection } from './pagination.ts'
 import { StepRef } from './step.ts'
 import { TelemetryWindowRef } from './telemetry.ts'
-import { TraceRef } from './trace.ts'
 
 export { RolloutRef }
 
@@ -67,11 +66,7 @@ builder.node(RolloutRef, {
       args: { last: t.arg.int({ required: false }) },
       resolve: (r, args, ctx) => ctx.loaders.windows(lastArg(args.last)).load(r.id),
     }),
-    traces: t.field({
-      type: [TraceRef],
-      args: { last: t.arg.int({ required: false }) },
-      resolve: (r, args, ctx) => ctx.loaders.traces(lastArg(args.last)).load(r.id),
-    }),
+    // traces: schema/graph/trace-fields.ts
     decisions: t.field({
       type: [DecisionRef],
       description: 'Every decision, oldest first (append-only).',

@@ -15,6 +15,7 @@ import {
   report,
 } from './fields.ts'
 import { MAX_GATES, MAX_QUERY_BYTES, PROVIDERS } from './limits.ts'
+import { NEWER_KIND_FIELDS, anomalyJudge, mannWhitneyJudge, sharedScoreThresholds } from './mann-whitney-anomaly.ts'
 import { QUERY_TEMPLATES, templateProblem } from './rules.ts'
 import { BUILTIN_SIGNALS, BUILTIN_SIGNAL_NAMES, isBuiltinSignal, signalRangeMessage } from './signals.ts'
 
@@ -22,13 +23,13 @@ import { BUILTIN_SIGNALS, BUILTIN_SIGNAL_NAMES, isBuiltinSignal, signalRangeMess
 const FRACTION_SIGNALS = BUILTIN_SIGNAL_NAMES.filter((name) => BUILTIN_SIGNALS[name].unit === 'fraction')
 const forKind = (kind: string): string => `is used with kind: ${kind}`
 
-const JUDGE_KINDS = ['threshold', 'relative', 'sequential'] as const
+const JUDGE_KINDS = ['threshold', 'relative', 'sequential', 'mannWhitney', 'anomaly'] as const
 
 const thresholdJudge = obj(
   { kind: z.literal('threshold'), min: numberOrPercent.optional(), max: numberOrPercent.optional() },
   {
     anyOf: { keys: ['min', 'max'], none: 'needs min, max or both (the range the canary must stay within)' },
-    elsewhere: { maxIncrease: forKind('relative'), maxRatio: forKind('relative'), alpha: forKind('sequential') },
+    elsewhere: { ...NEWER_KIND_FIELDS, maxIncrease: forKind('relative'), maxRatio: forKind('relative'), alpha: forKind('sequential') },
   },
 ).superRefine((value, ctx) => {
   const { min, max } = value as Record<string, unknown>
@@ -44,7 +45,7 @@ const relativeJudge = obj(
   },
   {
     anyOf: { keys: ['maxIncrease', 'maxRatio'], none: 'needs maxIncrease, maxRatio or both (how much worse than the baseline is allowed)' },
-    elsewhere: { min: forKind('threshold'), max: forKind('threshold'), alpha: forKind('sequential') },
+    elsewhere: { ...NEWER_KIND_FIELDS, min: forKind('threshold'), max: forKind('threshold'), alpha: forKind('sequential') },
   },
 ).superRefine((value, ctx) => {
   if (typeof value.maxIncrease === 'number' && value.maxIncrease < 0) report(ctx, ['maxIncrease'], 'must be at least 0')
@@ -54,16 +55,39 @@ const sequentialJudge = obj(
   {
     kind: z.literal('sequential'),
     alpha: z.number().gt(0, 'must be greater than 0 and at most 0.2').max(0.2, 'must be greater than 0 and at most 0.2').optional(),
+    // The allowed increase to show before passing: points of errors ("0.5%"), a share of latency ("50%").
+    margin: numberOrPercent.optional(),
   },
   {
-    elsewhere: { min: forKind('threshold'), max: forKind('threshold'), maxIncrease: forKind('relative'), maxRatio: forKind('relative') },
+    elsewhere: { ...NEWER_KIND_FIELDS, min: forKind('threshold'), max: forKind('threshold'), maxIncrease: forKind('relative'), maxRatio: forKind('relative') },
   },
 )
 
 /** Signals the sequential judge can test: error counts and the proxy's latency quantiles. */
 const SEQUENTIAL_SIGNALS: readonly string[] = ['errorRate', 'traceErrorRate', 'logErrorRatio', 'latencyP50', 'latencyP95', 'latencyP99']
 
-const judge = byKind(JUDGE_KINDS, [thresholdJudge, relativeJudge, sequentialJudge])
+/**
+ * Providers whose gates the sequential judge can test: Tempo counts each gate's matching and
+ * total traces (controller/telemetry/tempo.ts). A Prometheus or Loki query is one value.
+ */
+const SEQUENTIAL_PROVIDERS: readonly string[] = ['tempo']
+
+/** What is wrong with a sequential judge's margin for `signal`, if anything (errors: points; latency: a share). */
+function sequentialMarginProblem(raw: unknown, signal: unknown): string | undefined {
+  if (typeof raw !== 'number' && typeof raw !== 'string') return undefined
+  const margin = judgeNumber(raw)
+  if (Number.isNaN(margin)) return undefined
+  const latency = typeof signal === 'string' && signal.startsWith('latency')
+  const limit = latency ? 10 : 0.5
+  if (!(margin > 0 && margin <= limit)) {
+    return latency
+      ? 'must be an allowed slowdown above 0 and at most 1000 %, e.g. "50%" (at most 1.5 × the baseline\'s latency)'
+      : 'must be an allowed increase in the error rate above 0 and at most 50 percentage points, e.g. "0.5%" (at most the baseline + 0.5 pp)'
+  }
+  return undefined
+}
+
+const judge = byKind(JUDGE_KINDS, [thresholdJudge, relativeJudge, sequentialJudge, mannWhitneyJudge, anomalyJudge])
 
 const query = z.string().superRefine((value, ctx) => {
   if (value.trim() === '') return report(ctx, [], 'must not be empty')
@@ -107,13 +131,16 @@ const gate = obj(
   const kind = field(judgeValue, 'kind')
   if (kind === 'sequential') {
     // The sequential test needs counts (errors of requests) or the proxy's latency quantiles.
-    if (provider !== undefined) {
-      report(ctx, ['judge', 'kind'], `sequential needs error and request counts; a ${String(provider)} query gives one value per window: use threshold or relative`)
+    // Tempo reports each gate's matching and total traces; Prometheus and Loki one value.
+    if (provider !== undefined && !SEQUENTIAL_PROVIDERS.includes(provider as string)) {
+      report(ctx, ['judge', 'kind'], `sequential needs error and request counts; a ${String(provider)} query gives one value per window: use threshold or relative (sequential works on ${SEQUENTIAL_PROVIDERS.join(', ')} gates)`)
     } else if (typeof signal === 'string' && !SEQUENTIAL_SIGNALS.includes(signal)) {
       report(ctx, ['judge', 'kind'], `sequential supports ${SEQUENTIAL_SIGNALS.join(', ')}; use threshold or relative for ${signal}`)
     }
+    const problem = sequentialMarginProblem(field(judgeValue, 'margin'), signal)
+    if (problem !== undefined) report(ctx, ['judge', 'margin'], problem)
   }
-  const numericFields = kind === 'threshold' ? ['min', 'max'] : kind === 'relative' ? ['maxIncrease'] : []
+  const numericFields = kind === 'threshold' ? ['min', 'max'] : kind === 'relative' ? ['maxIncrease'] : kind === 'anomaly' ? ['minDeviation'] : []
   const fraction = isBuiltinSignal(signal) && BUILTIN_SIGNALS[signal].unit === 'fraction'
   for (const key of numericFields) {
     const raw = field(judgeValue, key)
@@ -125,8 +152,10 @@ const gate = obj(
     const number = judgeNumber(raw)
     if (Number.isNaN(number)) continue
     const info = BUILTIN_SIGNALS[signal]
-    const upper = info.max === null ? Infinity : key === 'maxIncrease' ? info.max - info.min : info.max
-    if (number < (key === 'maxIncrease' ? 0 : info.min) || number > upper) report(ctx, ['judge', key], signalRangeMessage(signal))
+    // An increase (or an anomaly's smallest deviation) spans at most the signal's whole range.
+    const spread = key === 'maxIncrease' || key === 'minDeviation'
+    const upper = info.max === null ? Infinity : spread ? info.max - info.min : info.max
+    if (number < (spread ? 0 : info.min) || number > upper) report(ctx, ['judge', key], signalRangeMessage(signal))
   }
 }, ifObject)
 
@@ -142,5 +171,6 @@ export const gates = z
       if (first === undefined) seen.set(name, index)
       else report(ctx, [index, 'name'], `duplicate gate name "${name}" (also used by gates[${first}]); gate names must be unique`)
     })
+    sharedScoreThresholds(value, ctx)
   }, ifArray)
 

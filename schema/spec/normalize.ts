@@ -2,11 +2,14 @@
 import { parseDuration } from './duration.ts'
 import { judgeNumber } from './fields.ts'
 import {
+  ANOMALY_DEFAULTS,
+  DEFAULT_ADAPTIVE_RISK,
   DEFAULT_ALPHA,
   DEFAULT_HEALTH_PATH,
   DEFAULT_INCONCLUSIVE_LIMIT,
   DEFAULT_INTERVAL,
   DEFAULT_SCALE_DOWN_DELAY,
+  MANN_WHITNEY_DEFAULTS,
 } from './limits.ts'
 import type { RawApplication } from './schema.ts'
 import type { BuiltinSignal } from './signals.ts'
@@ -17,6 +20,7 @@ import type {
   JudgeSpec,
   PauseSpec,
   ProviderKind,
+  ScoreThresholdsSpec,
   StepSpec,
   StrategySpec,
   TargetSpec,
@@ -52,7 +56,15 @@ function stepSpec(raw: RawStep): StepSpec {
 }
 
 function strategySpec(raw: RawStrategy): StrategySpec {
-  if (raw.canary !== undefined) return { canary: { steps: raw.canary.steps.map(stepSpec) } }
+  if (raw.canary !== undefined) {
+    const { adaptive } = raw.canary
+    return {
+      canary: {
+        steps: raw.canary.steps.map(stepSpec),
+        ...(adaptive !== undefined ? { adaptive: { maxStep: adaptive.maxStep, risk: adaptive.risk ?? DEFAULT_ADAPTIVE_RISK } } : {}),
+      },
+    }
+  }
   if (raw.blueGreen !== undefined) {
     const bg = raw.blueGreen
     const scaleDownDelay = bg.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY
@@ -99,7 +111,7 @@ function targetSpec(raw: Raw<'target'>): TargetSpec {
   }
 }
 
-function judgeSpec(raw: RawGate['judge']): JudgeSpec {
+function judgeSpec(raw: RawGate['judge'], groupThresholds: ScoreThresholdsSpec): JudgeSpec {
   switch (raw.kind) {
     case 'threshold':
       return {
@@ -114,14 +126,60 @@ function judgeSpec(raw: RawGate['judge']): JudgeSpec {
         ...(raw.maxRatio !== undefined ? { maxRatio: raw.maxRatio } : {}),
       }
     case 'sequential':
-      return { kind: 'sequential', alpha: raw.alpha ?? DEFAULT_ALPHA }
+      return { kind: 'sequential', alpha: raw.alpha ?? DEFAULT_ALPHA, ...(raw.margin !== undefined ? { margin: judgeNumber(raw.margin) } : {}) }
+    case 'mannWhitney': {
+      const d = MANN_WHITNEY_DEFAULTS
+      const critical = raw.critical ?? d.critical
+      return {
+        kind: 'mannWhitney',
+        direction: raw.direction ?? d.direction,
+        allowedIncrease: raw.allowedIncrease ?? d.allowedIncrease,
+        allowedDecrease: raw.allowedDecrease ?? d.allowedDecrease,
+        critical,
+        // Kayenta's critical ratios default to 1: any critical High or Low is a critical failure.
+        ...(critical ? { criticalIncrease: raw.criticalIncrease ?? d.criticalIncrease, criticalDecrease: raw.criticalDecrease ?? d.criticalDecrease } : {}),
+        tolerance: raw.tolerance ?? d.tolerance,
+        confidence: raw.confidence ?? d.confidence,
+        weight: raw.weight ?? d.weight,
+        minSamples: raw.minSamples ?? d.minSamples,
+        maxSamples: raw.maxSamples ?? Math.max(d.maxSamples, raw.minSamples ?? 0),
+        scoreThresholds: { ...groupThresholds },
+      }
+    }
+    case 'anomaly': {
+      const window = raw.window ?? ANOMALY_DEFAULTS.window
+      return {
+        kind: 'anomaly',
+        subject: raw.subject ?? ANOMALY_DEFAULTS.subject,
+        direction: raw.direction ?? ANOMALY_DEFAULTS.direction,
+        falseAlarmRate: raw.falseAlarmRate ?? ANOMALY_DEFAULTS.falseAlarmRate,
+        window,
+        windowMs: parseDuration(window),
+        ...(raw.season !== undefined ? { season: raw.season, seasonMs: parseDuration(raw.season) } : {}),
+        ...(raw.minDeviation !== undefined ? { minDeviation: judgeNumber(raw.minDeviation) } : {}),
+      }
+    }
   }
 }
 
-function gateSpec(raw: RawGate, defaultLimit: number): GateSpec {
+/**
+ * The Kayenta score thresholds shared by every mannWhitney gate: the first gate that states
+ * them (validation makes every other statement agree), else pass 95, marginal 75.
+ */
+function kayentaThresholds(gates: readonly RawGate[]): ScoreThresholdsSpec {
+  for (const gate of gates) {
+    if (gate.judge.kind === 'mannWhitney' && gate.judge.scoreThresholds !== undefined) {
+      const t = gate.judge.scoreThresholds
+      return { pass: t.pass ?? MANN_WHITNEY_DEFAULTS.scoreThresholds.pass, marginal: t.marginal ?? MANN_WHITNEY_DEFAULTS.scoreThresholds.marginal }
+    }
+  }
+  return { ...MANN_WHITNEY_DEFAULTS.scoreThresholds }
+}
+
+function gateSpec(raw: RawGate, defaultLimit: number, thresholds: ScoreThresholdsSpec): GateSpec {
   const base = {
     name: raw.name,
-    judge: judgeSpec(raw.judge),
+    judge: judgeSpec(raw.judge, thresholds),
     dryRun: raw.dryRun ?? false,
     inconclusiveLimit: raw.inconclusiveLimit ?? defaultLimit,
   }
@@ -133,6 +191,9 @@ function gateSpec(raw: RawGate, defaultLimit: number): GateSpec {
 }
 
 /** Builds the normalized spec from a document that passed {@link applicationSchema}. */
+/** The environment of an application that names none (guardrails for `default` apply to it). */
+export const DEFAULT_ENVIRONMENT = 'default'
+
 export function normalize(raw: RawApplication): AppSpec {
   const interval = raw.interval ?? DEFAULT_INTERVAL
   const inconclusiveLimit = raw.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT
@@ -140,9 +201,11 @@ export function normalize(raw: RawApplication): AppSpec {
     name: raw.name,
     target: targetSpec(raw.target),
     strategy: strategySpec(raw.strategy),
-    gates: (raw.gates ?? []).map((gate) => gateSpec(gate, inconclusiveLimit)),
+    gates: (raw.gates ?? []).map((gate) => gateSpec(gate, inconclusiveLimit, kayentaThresholds(raw.gates ?? []))),
     interval,
     intervalMs: parseDuration(interval),
     inconclusiveLimit,
+    ...(raw.policy !== undefined ? { policy: raw.policy } : {}),
+    ...(raw.environment !== undefined ? { environment: raw.environment } : {}),
   }
 }

@@ -154,9 +154,33 @@ const step = obj(
   },
 )
 
+/** Evidence-driven weights (controller/rollout/adaptive.ts). */
+const adaptive = obj(
+  {
+    maxStep: z
+      .number({ error: (iss) => (iss.input === undefined ? 'is required: the largest weight increase in one step, in percentage points (e.g. 40)' : undefined) })
+      .int('must be a whole number of percentage points between 1 and 100')
+      .min(1, 'must be between 1 and 100 percentage points')
+      .max(100, 'must be between 1 and 100 percentage points'),
+    risk: z
+      .number()
+      .min(0, 'must be at least 0 and below 1 (0.5: half of the margin unused earns the full maxStep)')
+      .lt(1, 'must be at least 0 and below 1 (0.5: half of the margin unused earns the full maxStep)')
+      .optional(),
+  },
+  { mappingHint: 'write e.g. "adaptive: { maxStep: 40, risk: 0.5 }"' },
+)
+
 const canary = obj({
   steps: z.array(step).min(1, 'must have at least one step').max(MAX_STEPS, `must have at most ${MAX_STEPS} steps`),
-})
+  adaptive: adaptive.optional(),
+}).superRefine((value, ctx) => {
+  if (value.adaptive === undefined || !Array.isArray(value.steps)) return
+  const kinds = value.steps.map((s) => (typeof s === 'object' && s !== null ? Object.keys(s)[0] : undefined))
+  if (!kinds.includes('analyze') || !kinds.includes('setWeight')) {
+    report(ctx, ['adaptive'], 'needs analyze steps followed by setWeight steps to act on; without them it changes nothing')
+  }
+}, ifObject)
 
 const blueGreen = obj(
   {
@@ -226,6 +250,8 @@ export const applicationSchema = obj(
     interval: duration({ minMs: 1_000, maxMs: 5 * 60_000 }).optional(),
     intervalMs: derivedMs,
     inconclusiveLimit: inconclusiveLimit.optional(),
+    policy: dnsName('rfc1123-label').optional(),
+    environment: dnsName('rfc1123-label').optional(),
   },
   { derived: { intervalMs: 'interval' } },
 ).superRefine((value, ctx) => applicationChecks(value, ctx), ifObject)

@@ -37,7 +37,12 @@ describe.each(DIALECTS)('EvidenceRepository on %s', (dialect) => {
       evidence.addWindow({ rolloutId: 'missing', stepIndex: 0, provider: 'builtin', startAt: at(0), endAt: at(1), canary: {}, baseline: {} }),
     ).rejects.toThrow(NotFoundError)
     await expect(
-      evidence.addTrace({ rolloutId: 'missing', stepIndex: 0, traceId: 't', version: 'v', status: 'OK', durationMs: 1, rootName: 'r', at: at(0) }),
+      evidence.saveTraces([
+        {
+          rolloutId: 'missing', stepIndex: 0, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', version: 'v', status: 'ok', durationMs: 1, rootName: 'r', at: at(0),
+          application: 'a', service: 's', error: false, source: 'otlp', spans: [],
+        },
+      ]),
     ).rejects.toThrow(NotFoundError)
     expect(await counts()).toEqual(before)
   })
@@ -129,33 +134,5 @@ describe.each(DIALECTS)('EvidenceRepository on %s', (dialect) => {
       expect(last.result.map((ws) => ws.map((w) => w.endAt.getTime()))).toEqual([[at(20).getTime(), at(30).getTime()], [at(10).getTime()]])
     })
   })
-
-  describe('linked traces', () => {
-    it('addTrace round-trips', async () => {
-      const trace = await evidence.addTrace({
-        rolloutId: a.id,
-        stepIndex: 1,
-        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-        version: 'v2',
-        status: 'ERROR',
-        durationMs: 812.25,
-        rootName: 'GET /checkout/{id} — ✓',
-        at: at(4),
-      })
-      const [[read]] = (await evidence.tracesFor([a.id])) as [[typeof trace]]
-      expect(read).toEqual(trace)
-    })
-
-    it('tracesFor: key order, chronological, `last`, one query', async () => {
-      for (const s of [3, 1, 2]) {
-        await evidence.addTrace({ rolloutId: b.id, stepIndex: 0, traceId: `t${s}`.padEnd(32, '0'), version: 'v2', status: 'OK', durationMs: s, rootName: 'GET /', at: at(s) })
-      }
-      const all = await queriesOf(db, () => evidence.tracesFor(['missing', b.id, a.id]))
-      expect(all.queries).toBe(1)
-      expect(all.result.map((ts) => ts.map((t) => t.durationMs))).toEqual([[], [1, 2, 3], [812.25]])
-      const last = await queriesOf(db, () => evidence.tracesFor([b.id], { last: 1 }))
-      expect(last.queries).toBe(1)
-      expect(last.result.map((ts) => ts.map((t) => t.durationMs))).toEqual([[3]])
-    })
-  })
+  // Linked traces (saveTraces, tracesPage, spansOf) are tested in test/traces/store.test.ts.
 })

@@ -3,13 +3,17 @@ import { rowsPerRollout } from './batch.ts'
 import { insertingChildOf } from './errors.ts'
 import type { Executor } from './executor.ts'
 import { newId } from './ids.ts'
-import type { GateResult, LinkedTrace, TelemetryWindow, Verdict } from './models.ts'
-import type { GateResultsTable, TelemetryWindowsTable, TracesTable } from './tables.ts'
+import { saveTraces, spansOf, tracePages, tracesByRef, type StepKey, type TraceRef, type TracePageOptions } from './linked-traces.ts'
+import type { GateResult, LinkedSpan, LinkedTrace, Page, TelemetryWindow, Verdict } from './models.ts'
+import type { GateResultsTable, TelemetryWindowsTable } from './tables.ts'
+import type { NewLinkedTrace } from './trace-input.ts'
 import { jsonCopy, parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
 
 export type NewGateResult = Omit<GateResult, 'id' | 'at'> & { at?: Date }
 export type NewTelemetryWindow = Omit<TelemetryWindow, 'id'>
-export type NewLinkedTrace = Omit<LinkedTrace, 'id'>
+export type { NewLinkedTrace } from './trace-input.ts'
+export { InvalidTraceError, isValidSpanId, isValidTraceId, MAX_SPANS_PER_TRACE } from './trace-input.ts'
+export type { StepKey, TraceRef, TracePageOptions } from './linked-traces.ts'
 
 /** How many of the most recent rows per rollout to read; absent = all. */
 export interface LastOption {
@@ -44,23 +48,9 @@ export function toTelemetryWindow(row: Selectable<TelemetryWindowsTable>): Telem
   }
 }
 
-export function toLinkedTrace(row: Selectable<TracesTable>): LinkedTrace {
-  return {
-    id: row.id,
-    rolloutId: row.rollout_id,
-    stepIndex: Number(row.step_index),
-    traceId: row.trace_id,
-    version: row.version,
-    status: row.status,
-    durationMs: Number(row.duration_ms),
-    rootName: row.root_name,
-    at: toDate(row.at),
-  }
-}
-
 /**
- * The evidence a rollout gathers: gate results, telemetry windows and linked traces.
- * Append-only; the batched readers return each rollout's rows oldest first.
+ * The evidence a rollout gathers: gate results, telemetry windows (append-only, batched
+ * readers return each rollout's rows oldest first) and linked traces (upserted by trace id).
  */
 export class EvidenceRepository {
   readonly #db: Executor
@@ -111,27 +101,6 @@ export class EvidenceRepository {
     return window
   }
 
-  async addTrace(input: NewLinkedTrace): Promise<LinkedTrace> {
-    const trace: LinkedTrace = { ...input, id: newId() }
-    await insertingChildOf(trace.rolloutId, () =>
-      this.#db.kysely
-        .insertInto('traces')
-        .values({
-          id: trace.id,
-          rollout_id: trace.rolloutId,
-          step_index: trace.stepIndex,
-          trace_id: trace.traceId,
-          version: trace.version,
-          status: trace.status,
-          duration_ms: trace.durationMs,
-          root_name: trace.rootName,
-          at: toMs(trace.at),
-        })
-        .execute(),
-    )
-    return trace
-  }
-
   /** One query; per rollout in key order, chronological by `at`. */
   async gateResultsFor(rolloutIds: readonly string[], { last }: LastOption = {}): Promise<GateResult[][]> {
     const groups = await rowsPerRollout(this.#db.kysely, 'gate_results', 'at', rolloutIds, last)
@@ -144,9 +113,38 @@ export class EvidenceRepository {
     return groups.map((rows) => rows.map(toTelemetryWindow))
   }
 
-  /** One query; per rollout in key order, chronological by `at`. */
-  async tracesFor(rolloutIds: readonly string[], { last }: LastOption = {}): Promise<LinkedTrace[][]> {
-    const groups = await rowsPerRollout(this.#db.kysely, 'traces', 'at', rolloutIds, last)
-    return groups.map((rows) => rows.map(toLinkedTrace))
+  /**
+   * Links traces to rollouts: idempotent on (rolloutId, traceId), so saving a trace again (more
+   * spans arrived) replaces its summary and spans. Checked first, written all-or-nothing;
+   * invalid ids refuse the save (InvalidTraceError), spans and attributes are capped.
+   */
+  saveTraces(traces: readonly NewLinkedTrace[]): Promise<void> {
+    return saveTraces(this.#db, traces)
+  }
+
+  /** A rollout's linked traces, error first, then slowest first, then id; keyset cursor. */
+  async tracesPage(rolloutId: string, { stepIndex, ...options }: TracePageOptions & { stepIndex?: number | null }): Promise<Page<LinkedTrace>> {
+    const [page] = stepIndex == null ? await tracePages(this.#db, { rolloutIds: [rolloutId] }, options) : await tracePages(this.#db, { steps: [{ rolloutId, stepIndex }] }, options)
+    return page!
+  }
+
+  /** `tracesPage` for many rollouts in one query (dataloaders), in key order. */
+  tracesPages(rolloutIds: readonly string[], options: TracePageOptions): Promise<Page<LinkedTrace>[]> {
+    return tracePages(this.#db, { rolloutIds }, options)
+  }
+
+  /** `tracesPage` for many rollout steps in one query (dataloaders), in key order. */
+  stepTracesPages(steps: readonly StepKey[], options: TracePageOptions): Promise<Page<LinkedTrace>[]> {
+    return tracePages(this.#db, { steps }, options)
+  }
+
+  /** Linked traces by (rollout, trace id), in key order, null where not linked. One query. */
+  tracesByRef(refs: readonly TraceRef[]): Promise<(LinkedTrace | null)[]> {
+    return tracesByRef(this.#db, refs)
+  }
+
+  /** The stored spans of each trace (by row id), in key order; [] for unknown ids. One query. */
+  spansOf(traceRowIds: readonly string[]): Promise<LinkedSpan[][]> {
+    return spansOf(this.#db, traceRowIds)
   }
 }

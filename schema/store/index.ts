@@ -5,6 +5,8 @@ import { connect, type Db } from './connect.ts'
 import { DecisionRepository } from './decisions.ts'
 import { EvidenceRepository } from './evidence.ts'
 import { LeaseRepository } from './leases.ts'
+import { OtlpRepository } from './otlp.ts'
+import { PolicyRepository } from './policies.ts'
 import { ProviderRepository } from './providers.ts'
 import type { Executor } from './executor.ts'
 import { migrate as runMigrations } from './migrate.ts'
@@ -19,8 +21,20 @@ export { connect, DEFAULT_DATABASE_URL, type Db, type DialectName } from './conn
 export { BadCursorError } from './cursor.ts'
 export { DecisionRepository } from './decisions.ts'
 export { ConflictError, NotFoundError, isUniqueViolation } from './errors.ts'
-export { EvidenceRepository } from './evidence.ts'
+export {
+  EvidenceRepository,
+  InvalidTraceError,
+  isValidSpanId,
+  isValidTraceId,
+  MAX_SPANS_PER_TRACE,
+  type NewLinkedTrace,
+  type StepKey,
+  type TracePageOptions,
+  type TraceRef,
+} from './evidence.ts'
 export { LeaseRepository, type Lease } from './leases.ts'
+export { OtlpRepository, type OtlpCounts, type OtlpSecond, type OtlpWindow } from './otlp.ts'
+export { PolicyRepository, type PolicyKind, type StoredPolicy } from './policies.ts'
 export { ProviderRepository, type StoredProvider } from './providers.ts'
 export type { Executor } from './executor.ts'
 export { migrate } from './migrate.ts'
@@ -50,7 +64,10 @@ export interface Store {
   readonly tokens: TokenRepository
   readonly leases: LeaseRepository
   readonly providers: ProviderRepository
+  readonly policies: PolicyRepository
   readonly webhooks: WebhookRepository
+  /** The OTLP receiver's per-second aggregates (controller/telemetry/otlp.ts writes, the built-in provider reads). */
+  readonly otlp: OtlpRepository
   /**
    * Runs `fn` with a store whose repositories all use one transaction: committed when `fn`
    * resolves, rolled back when it throws. Inside, use only the store `fn` receives (on SQLite
@@ -99,7 +116,9 @@ function bind(db: Db, kysely: Kysely<Database>): Store {
     tokens: new TokenRepository(executor),
     leases: new LeaseRepository(executor),
     providers: new ProviderRepository(executor),
+    policies: new PolicyRepository(executor),
     webhooks: new WebhookRepository(executor),
+    otlp: new OtlpRepository(executor),
     transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
     close: async () => {
       if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')

@@ -7,7 +7,7 @@ import { migrate } from './migrate.ts'
 import { migrations } from './migrations/index.ts'
 
 const CHILD = fileURLToPath(new URL('../../test/support/migrate-child.ts', import.meta.url))
-const TABLES = ['api_tokens', 'applications', 'decisions', 'gate_results', 'leases', 'operator_commands', 'providers', 'rollout_steps', 'rollouts', 'telemetry_windows', 'traces', 'webhook_deliveries', 'webhook_subscriptions']
+const TABLES = ['api_tokens', 'applications', 'decisions', 'gate_results', 'leases', 'operator_commands', 'otlp_aggregates', 'otlp_durations', 'policies', 'providers', 'rollout_steps', 'rollouts', 'telemetry_windows', 'traces', 'webhook_deliveries', 'webhook_subscriptions']
 
 interface Child {
   /** Resolves once the child has connected and waits for the signal. */

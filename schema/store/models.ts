@@ -97,16 +97,50 @@ export interface TelemetryWindow {
   baseline: { [signal: string]: number | null }
 }
 
+/** Where a linked trace came from: Sentra's own OTLP receiver, or a Tempo gate's exemplars. */
+export type TraceSource = 'otlp' | 'tempo'
+
+export type SpanStatus = 'ok' | 'error' | 'unset'
+
+/** One span of a linked trace, as kept for a waterfall. */
+export interface LinkedSpan {
+  /** 16 lowercase hex characters. */
+  spanId: string
+  parentSpanId: string | null
+  name: string
+  /** The resource's service.name. */
+  service: string
+  /** Epoch milliseconds (fractions allowed). */
+  startMs: number
+  durationMs: number
+  status: SpanStatus
+  /** 'server' | 'client' | 'internal' | 'producer' | 'consumer' | 'unspecified' */
+  kind: string
+  /** Capped when saved: at most 32 keys, string values at most 256 characters. */
+  attributes: Record<string, string | number | boolean>
+}
+
+/** A trace linked to a rollout step; its spans are read separately (EvidenceRepository.spansOf). */
 export interface LinkedTrace {
   id: string
   rolloutId: string
   stepIndex: number
+  /** 32 lowercase hex characters; unique per rollout. */
   traceId: string
   version: string
+  /** 'ok' | 'error' */
   status: string
   durationMs: number
   rootName: string
+  /** When the trace started. */
   at: Date
+  application: string
+  /** The root span's service.name. */
+  service: string
+  error: boolean
+  source: TraceSource
+  /** Spans the trace had when saved; at most MAX_SPANS_PER_TRACE of them are kept. */
+  spanCount: number
 }
 
 export interface Decision {

@@ -87,6 +87,14 @@ export interface TracesTable {
   duration_ms: number
   root_name: string
   at: number
+  application: string
+  service: string
+  /** 1 for a trace with an error span, else 0. */
+  error: number
+  source: string
+  span_count: number
+  /** JSON text: the capped LinkedSpan[]; null for rows written before 005. */
+  spans: string | null
 }
 
 export interface DecisionsTable {
@@ -165,6 +173,43 @@ export interface Database {
   sentra_migrations: MigrationsTable
   webhook_subscriptions: WebhookSubscriptionsTable
   webhook_deliveries: WebhookDeliveriesTable
+  otlp_aggregates: OtlpAggregatesTable
+  otlp_durations: OtlpDurationsTable
+  policies: PoliciesTable
+}
+
+/** Policies and guardrails (migration 007): `kind` is 'policy' or 'guardrail'; a guardrail's name is its environment. */
+export interface PoliciesTable {
+  kind: string
+  name: string
+  /** JSON text of the validated document. */
+  spec: string
+  created_at: number
+  updated_at: number
+}
+
+/** OTLP receiver counts per application, version and epoch second (migration 006). */
+export interface OtlpAggregatesTable {
+  application: string
+  version: string
+  second: number
+  spans: number
+  error_spans: number
+  /** Traces (per application and version) that ended in this second; error_traces had an error span of theirs. */
+  traces: number
+  error_traces: number
+  logs: number
+  /** Log records at severity ERROR or above. */
+  error_logs: number
+}
+
+/** The span-duration histogram: one row per non-empty bucket (controller/telemetry/otlp-histogram.ts). */
+export interface OtlpDurationsTable {
+  application: string
+  version: string
+  second: number
+  bucket: number
+  count: number
 }
 
 export interface WebhookSubscriptionsTable {

@@ -17,7 +17,7 @@ const PAGE = /* GraphQL */ `
           gates { name lastResult { verdict value } }
           gateResults(last: 5) { gate verdict }
           windows(last: 2) { endAt canary { signal value } }
-          traces(last: 2) { traceId }
+          traces(first: 2) { edges { node { traceId step { index } } } }
           lastDecision { action reason evidence }
           decisions(last: 3) { seq action }
           commands { kind }
@@ -36,7 +36,12 @@ async function seed(store: Store, count: number): Promise<void> {
     await store.rollouts.update(rollout.id, { status: 'SUCCEEDED', finishedAt: new Date() })
     await store.evidence.addGateResult({ rolloutId: rollout.id, stepIndex: 1, gate: 'errors', verdict: 'PASS', value: 0.001, reason: 'ok', evidence: {}, windowId: null })
     await store.evidence.addWindow({ rolloutId: rollout.id, stepIndex: 1, provider: 'builtin', startAt: new Date(Date.now() - 5000), endAt: new Date(), canary: { errorRate: 0.001 }, baseline: { errorRate: 0.002 } })
-    await store.evidence.addTrace({ rolloutId: rollout.id, stepIndex: 1, traceId: '0af7651916cd43dd8448eb211c80319c', version: `v${i + 2}`, status: 'ok', durationMs: 12.5, rootName: 'GET /', at: new Date() })
+    await store.evidence.saveTraces([
+      {
+        rolloutId: rollout.id, stepIndex: 1, traceId: '0af7651916cd43dd8448eb211c80319c', version: `v${i + 2}`, status: 'ok', durationMs: 12.5, rootName: 'GET /', at: new Date(),
+        application: app.name, service: app.name, error: false, source: 'otlp', spans: [],
+      },
+    ])
     for (let seq = 1; seq <= 2; seq++) {
       await store.decisions.append({ rolloutId: rollout.id, seq, action: seq === 1 ? 'SET_WEIGHT' : 'PROMOTE', actor: 'controller', reason: 'healthy', stepIndex: 0, fromWeight: 0, toWeight: 5, evidence: { gates: [] } })
     }

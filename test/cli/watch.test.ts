@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startLoad } from '../../controller/demo/load.ts'
 import { startControllerRuntime, type ControllerRuntime } from '../../controller/runtime.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
-import { freePort, quickSpec } from '../support/rollouts.ts'
+import { freePort, quickSpec, waitFor } from '../support/rollouts.ts'
 import { runCli, startCli, tempHome } from './run-cli.ts'
 
 vi.setConfig({ testTimeout: 90_000 })
@@ -74,7 +74,8 @@ describe('sentra watch: live rollouts end to end', () => {
     ids.v3 = await start('v3')
     const watch = startCli(['watch', ids.v3], { env: env() })
     await watch.waitFor(/SET_WEIGHT +0% → 20%/)
-    expect(sockets.size).toBeGreaterThan(0)
+    // The first lines can come from the CLI's initial fetch, before its WebSocket is open.
+    await waitFor(async () => sockets.size, (open) => open > 0, { timeoutMs: 20_000, what: 'the CLI\'s WebSocket' })
     for (const socket of sockets) socket.destroy()
     await watch.waitFor(/reconnected to ws:\/\/127\.0\.0\.1:\d+\/graphql/, 20_000)
     const result = await watch.done

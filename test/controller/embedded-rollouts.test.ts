@@ -98,12 +98,18 @@ describe('rollouts end to end in one process (SQLite, in-process bus, real child
     expect(done.decisions.map((d) => d.toWeight)).toEqual([0, 20, 20, 60, 60, 100])
     expect((await api.store.applications.byName('shop'))?.stableVersion).toBe('v3')
     expect(await versionsServed(port, 10)).toEqual({ v3: 10 })
-    await waitFor(async () => seqs.at(-1), (last) => last === done.seq, { timeoutMs: 5000, what: 'the last event' })
+    // The status can be read between the decision's write and the weight's write that
+    // follows it: wait until the subscriber has the rollout's seq as it is now.
+    const last = await waitFor(
+      async () => ({ received: seqs.at(-1), stored: (await view(id)).seq }),
+      ({ received, stored }) => received === stored,
+      { timeoutMs: 10_000, what: 'the last event' },
+    )
     dispose()
     await client.dispose()
     // Every sequence number from creation to the end, in order (commands may repeat one).
     const distinct = seqs.filter((seq, i) => i === 0 || seq !== seqs[i - 1])
-    expect(distinct).toEqual(Array.from({ length: done.seq + 1 }, (_, i) => i))
+    expect(distinct).toEqual(Array.from({ length: last.stored + 1 }, (_, i) => i))
   })
 
   it('applies operator commands within one tick, recorded with their actor', async () => {

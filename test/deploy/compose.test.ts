@@ -19,13 +19,13 @@ const root = new URL('../../', import.meta.url)
 const text = readFileSync(new URL('docker-compose.yml', root), 'utf8')
 const compose = parse(text, { merge: true }) as { services: Record<string, Service>; secrets: Record<string, { environment: string }> }
 const services = compose.services
-const SENTRA = ['server-1', 'server-2', 'controller-1', 'controller-2', 'web']
+const SENTRA = ['server-1', 'server-2', 'controller-1', 'controller-2', 'web', 'demo']
 
 /** No image can be pulled here, so the compose file is checked for its structure (docs/deploy.md). */
 describe('docker-compose.yml', () => {
   it('has the production-shaped stack', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['controller-1', 'controller-2', 'grafana', 'loki', 'mysql', 'otel-collector', 'prometheus', 'redis', 'server-1', 'server-2', 'tempo', 'web'].sort(),
+      ['controller-1', 'controller-2', 'demo', 'grafana', 'loki', 'mysql', 'otel-collector', 'prometheus', 'redis', 'server-1', 'server-2', 'tempo', 'web'].sort(),
     )
   })
 
@@ -51,6 +51,7 @@ describe('docker-compose.yml', () => {
       expect(services[name]?.environment?.SENTRA_REDIS_URL).toMatch(/^redis:\/\//)
     }
     expect(services.web?.depends_on).toEqual({ 'server-1': { condition: 'service_healthy' } })
+    expect(Object.keys(services.demo?.depends_on ?? {}).sort()).toEqual(['controller-1', 'controller-2', 'otel-collector'])
     expect(Object.keys(services.grafana?.depends_on ?? {}).sort()).toEqual(['loki', 'prometheus', 'tempo'])
     expect(Object.keys(services['otel-collector']?.depends_on ?? {}).sort()).toEqual(['loki', 'server-1', 'tempo'])
     // Every dependency names a service of the file.
@@ -63,6 +64,15 @@ describe('docker-compose.yml', () => {
     expect(services['controller-1']?.command).toEqual(['controller'])
     expect(services['controller-1']?.environment?.SENTRA_METRICS_PORT).toBe('9464')
     expect(services['controller-1']?.environment?.SENTRA_PROCESS_PORTS).not.toBe(services['controller-2']?.environment?.SENTRA_PROCESS_PORTS)
+  })
+
+  it('runs the demo against both controllers, exporting through the collector', () => {
+    expect(services.demo?.command).toEqual(['demo'])
+    expect(services.demo?.environment).toMatchObject({
+      SENTRA_DEMO_HOST: '0.0.0.0',
+      SENTRA_DEMO_LOAD_URLS: 'http://controller-1:4100/,http://controller-2:4100/',
+      SENTRA_DEMO_OTLP_ENDPOINT: 'http://otel-collector:4318',
+    })
   })
 
   it('requires an admin token instead of shipping a default one', () => {

@@ -40,11 +40,11 @@ describe('Dockerfile', () => {
 
   it('keeps local state and secrets out of the build context', () => {
     const ignored = readFileSync(`${root}.dockerignore`, 'utf8').split('\n')
-    for (const entry of ['node_modules', '.git', '.sentra', '.env', 'web/.next']) expect(ignored).toContain(entry)
+    for (const entry of ['**/node_modules', '.git', '.sentra', '.env', 'web/.next']) expect(ignored).toContain(entry)
   })
 
   it('knows a program for every role, and each exists', () => {
-    expect(Object.keys(ROLES).sort()).toEqual(['cli', 'controller', 'embedded', 'server', 'web'])
+    expect(Object.keys(ROLES).sort()).toEqual(['cli', 'controller', 'demo', 'embedded', 'server', 'web'])
     for (const [role, { program }] of Object.entries(ROLES)) expect(existsSync(`${root}${program}`), role).toBe(true)
   })
 })
@@ -62,7 +62,7 @@ describe('deploy/docker/entrypoint.mjs', () => {
   it('refuses an unknown role with the list of roles', () => {
     const result = run(['; rm -rf /'])
     expect(result.status).toBe(2)
-    expect(result.stderr).toMatch(/unknown role "; rm -rf \/"; one of: embedded, server, controller, web, cli/)
+    expect(result.stderr).toMatch(/unknown role "; rm -rf \/"; one of: embedded, server, controller, web, demo, cli/)
   })
 })
 

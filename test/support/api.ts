@@ -39,12 +39,13 @@ export async function startTestApi(
     prefix = `sentra-test-${randomBytes(4).toString('hex')}:`,
     production = false,
     extraRegistries = [],
-  }: { bus?: 'memory' | 'redis'; prefix?: string; production?: boolean; extraRegistries?: readonly Registry[] } = {},
+    traceUrlTemplate = null,
+  }: { bus?: 'memory' | 'redis'; prefix?: string; production?: boolean; extraRegistries?: readonly Registry[]; traceUrlTemplate?: string | null } = {},
 ): Promise<TestApi & { prefix: string; databaseUrl: string }> {
   const database = await openTestStore(dialect)
   const store = createStore(database.db)
   const bus = createBus(busKind === 'redis' ? TEST_REDIS_URL : undefined, { prefix })
-  const server = createApiServer({ store, bus, production, extraRegistries })
+  const server = createApiServer({ store, bus, production, extraRegistries, traceUrlTemplate })
   const { url } = await server.listen(0, '127.0.0.1')
   const tokens = {
     admin: (await store.tokens.create('test admin', 'admin')).token,

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startControllerRuntime, type ControllerRuntime } from '../../controller/runtime.ts'
 import { startLoad } from '../../controller/demo/load.ts'
+import { parseGlobalId } from '../../schema/graph/ids.ts'
 import { freePort, quickSpec, waitFor } from '../support/rollouts.ts'
 import { launchBrowser, screenshotDir, startDashboardStack, type Browser, type DashboardStack } from './support.ts'
 
@@ -11,9 +12,45 @@ import { launchBrowser, screenshotDir, startDashboardStack, type Browser, type D
  * processes behind Sentra's proxy, and steady load: sign-in, the live list, a decision
  * appearing live, read-only tokens, and operator commands from the UI.
  */
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 })
+// Generous: development mode compiles each page on first visit, slowly on a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 600_000 })
 
 const ROLLOUT = `query($id: ID!) { rollout(id: $id) { id status canaryWeight decisions { action actor reason at } } }`
+
+const ERROR_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
+const SLOW_TRACE = '5bf92f3577b34da6a3ce929d0e0e4737'
+
+/** Two traces as the OTLP receiver would link them: one with a failing query two levels deep, one slow and healthy. */
+function demoTraces(rolloutId: string): Parameters<DashboardStack['store']['evidence']['saveTraces']>[0] {
+  const at = new Date()
+  const t0 = at.getTime()
+  const common = { rolloutId, stepIndex: 1, version: 'v2', application: 'shop', service: 'shop', source: 'otlp' as const, at }
+  return [
+    {
+      ...common,
+      traceId: SLOW_TRACE,
+      status: 'ok',
+      error: false,
+      durationMs: 900,
+      rootName: 'GET /slow',
+      spans: [{ spanId: 'b000000000000001', parentSpanId: null, name: 'GET /slow', service: 'shop', startMs: t0, durationMs: 900, status: 'ok', kind: 'server', attributes: {} }],
+    },
+    {
+      ...common,
+      traceId: ERROR_TRACE,
+      status: 'error',
+      error: true,
+      durationMs: 100,
+      rootName: 'GET /checkout',
+      spans: [
+        { spanId: 'a000000000000001', parentSpanId: null, name: 'GET /checkout', service: 'shop', startMs: t0, durationMs: 100, status: 'ok', kind: 'server', attributes: { 'http.route': '/checkout' } },
+        { spanId: 'a000000000000003', parentSpanId: 'a000000000000001', name: 'render', service: 'shop', startMs: t0 + 60, durationMs: 30, status: 'unset', kind: 'internal', attributes: {} },
+        { spanId: 'a000000000000002', parentSpanId: 'a000000000000001', name: 'SELECT orders', service: 'db', startMs: t0 + 10, durationMs: 40, status: 'error', kind: 'client', attributes: { 'db.statement': 'SELECT * FROM orders' } },
+        { spanId: 'a000000000000004', parentSpanId: 'a000000000000002', name: 'connect', service: 'db', startMs: t0 + 12, durationMs: 5, status: 'error', kind: 'client', attributes: {} },
+      ],
+    },
+  ]
+}
 
 interface RolloutView {
   id: string
@@ -42,6 +79,14 @@ describe('the dashboard in Chromium', () => {
   }
   async function view(id: string): Promise<RolloutView> {
     return (await stack.gql<{ rollout: RolloutView }>(ROLLOUT, { id })).data!.rollout
+  }
+  /**
+   * Drops the session with no dashboard page open: a page left open would go on fetching
+   * (the traces panel refetches as the rollout changes) and log the API's 401s.
+   */
+  async function signOutHere(page: Browser['page']): Promise<void> {
+    await page.goto('about:blank')
+    await browser.context.clearCookies()
   }
   async function shot(name: string): Promise<void> {
     const path = join(shots, `${name}.png`)
@@ -105,6 +150,12 @@ describe('the dashboard in Chromium', () => {
 
   it('signs in with the login URL, shows the list live, and a decision appears live on the rollout page', async () => {
     const { page } = browser
+    // The API runs persisted operations only (see startDashboardStack): the pages send hashes, never documents.
+    const sent: { query?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } }[] = []
+    const record = (request: { url(): string; method(): string; postDataJSON(): unknown }) => {
+      if (new URL(request.url()).pathname === '/graphql' && request.method() === 'POST') sent.push(request.postDataJSON() as (typeof sent)[number])
+    }
+    page.on('request', record)
     await page.goto(`${stack.url}/login?token=${encodeURIComponent(stack.tokens.admin)}`)
     expect(new URL(page.url()).pathname).toBe('/')
     await expect.poll(() => page.getByTestId('viewer').textContent()).toMatch(/test admin/)
@@ -138,11 +189,17 @@ describe('the dashboard in Chromium', () => {
     expect(await item.locator('.evidence-gates').textContent()).toMatch(/Fail/)
     await shot('rollout-rolled-back')
     expect(browser.errors).toEqual([])
+    page.off('request', record)
+    expect(sent.length).toBeGreaterThan(0)
+    for (const body of sent) {
+      expect(body.query).toBeUndefined()
+      expect(body.extensions?.persistedQuery?.sha256Hash).toMatch(/^[0-9a-f]{64}$/)
+    }
   })
 
   it('shows a read-only token everything but no controls', async () => {
-    const { page, context } = browser
-    await context.clearCookies()
+    const { page } = browser
+    await signOutHere(page)
     await page.goto(`${stack.url}/login`)
     await page.getByLabel('API token').fill(stack.tokens.read)
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -152,14 +209,17 @@ describe('the dashboard in Chromium', () => {
     await page.locator(`article[data-rollout-id="${ids.v3}"]`).waitFor()
     await expect.poll(() => page.getByTestId('viewer').textContent()).toMatch(/test reader/)
     await page.locator('.ladder').waitFor()
+    // No trace has been linked to this rollout: the panel says so rather than staying blank.
+    await page.getByTestId('linked-traces').getByTestId('traces-empty').waitFor()
+    expect(await page.getByTestId('traces-empty').textContent()).toMatch(/No linked traces yet/)
     expect(await page.getByRole('group', { name: 'Rollout commands' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: /Pause|Roll back|Abort|Promote/ }).count()).toBe(0)
     await shot('rollout-read-only')
   })
 
   it('lets an operator pause, resume and promote from the UI, and the status changes live', async () => {
-    const { page, context } = browser
-    await context.clearCookies()
+    const { page } = browser
+    await signOutHere(page)
     await page.goto(`${stack.url}/login?token=${encodeURIComponent(stack.tokens.operate)}`)
     await page.goto(href(ids.v3!))
     const article = page.locator(`article[data-rollout-id="${ids.v3}"]`)
@@ -199,6 +259,49 @@ describe('the dashboard in Chromium', () => {
     ])
     await page.getByTestId('controls-finished').waitFor()
     await shot('rollout-promoted')
+    expect(browser.errors).toEqual([])
+  })
+
+  it('lists linked traces, errors first, and opens a span waterfall usable from the keyboard', async () => {
+    const { page } = browser
+    await signOutHere(page)
+    await page.goto(`${stack.url}/login?token=${encodeURIComponent(stack.tokens.read)}`)
+    const id = ids.v2!
+    await stack.store.evidence.saveTraces(demoTraces(parseGlobalId(id, 'Rollout')))
+    await page.goto(href(id))
+    const panel = page.getByTestId('linked-traces')
+    await panel.locator('.trace-item').first().waitFor()
+    // Errors first, then the slowest; the first one is open.
+    expect(await panel.locator('.trace-item').evaluateAll((items) => items.map((i) => [i.getAttribute('data-trace-id'), i.getAttribute('data-error')]))).toEqual([
+      [ERROR_TRACE, 'true'],
+      [SLOW_TRACE, 'false'],
+    ])
+    const waterfall = panel.locator(`.waterfall[data-trace-id="${ERROR_TRACE}"]`)
+    await waterfall.waitFor()
+    expect(await waterfall.locator('li.span').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-span-id'), r.getAttribute('data-depth'), r.classList.contains('span-error')]))).toEqual([
+      ['a000000000000001', '0', false],
+      ['a000000000000002', '1', true],
+      ['a000000000000004', '2', true],
+      ['a000000000000003', '1', false],
+    ])
+    expect(await waterfall.getByTestId('trace-link').getAttribute('href')).toBe(`http://127.0.0.1:9/explore?trace=${ERROR_TRACE}`)
+    // Bars to scale: the 40 ms query of a 100 ms trace is 40 % wide and starts at 10 %.
+    const bar = await waterfall.locator('li[data-span-id="a000000000000002"] .span-bar').getAttribute('style')
+    expect(bar).toMatch(/left: 10%; width: 40%/)
+    // Keyboard: arrows move between spans, Enter shows a span's attributes.
+    await waterfall.getByRole('button', { name: /^GET \/checkout/ }).focus()
+    await page.keyboard.press('ArrowDown')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^SELECT orders, db, 40 ms, starts at 10 ms, error$/)
+    await page.keyboard.press('Enter')
+    await waterfall.locator('.span-details').waitFor()
+    expect(await waterfall.locator('.span-details').textContent()).toContain('db.statement')
+    await shot('rollout-traces')
+
+    // Errors only, and back.
+    await panel.getByLabel('Errors only').check()
+    await expect.poll(() => panel.locator('.trace-item').count()).toBe(1)
+    await panel.getByLabel('Errors only').uncheck()
+    await expect.poll(() => panel.locator('.trace-item').count()).toBe(2)
     expect(browser.errors).toEqual([])
   })
 

@@ -13,6 +13,8 @@ import { openTestStore } from '../support/databases.ts'
 
 export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url))
 export const CHROMIUM = process.env.SENTRA_CHROMIUM ?? '/usr/bin/chromium'
+/** Where the API links each trace (SENTRA_TRACE_URL_TEMPLATE); nothing listens there. */
+export const TRACE_URL_TEMPLATE = 'http://127.0.0.1:9/explore?trace={{traceId}}'
 /**
  * Where a test run compiles the pages: a folder of its own under web/.next-e2e (see
  * web/next.config.ts), with a tsconfig extending web/tsconfig.json beside it; both removed afterwards.
@@ -31,7 +33,10 @@ export interface DashboardStack {
   url: string
   store: Store
   bus: Bus
+  /** The API with the dashboard mounted (what the browser uses). */
   server: ApiServer
+  /** The same store and bus behind an API that takes any document: the test's own queries (`gql`). */
+  scripts: ApiServer
   dashboard: DashboardHandler
   tokens: { admin: string; operate: string; read: string }
   gql<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<{ data?: T; errors?: { message: string }[] }>
@@ -41,9 +46,11 @@ export interface DashboardStack {
 /**
  * The API on a loopback port over a fresh SQLite store, with the dashboard mounted as in
  * embedded mode (development mode: pages compile on first request, no build step), and a
- * token of every scope.
+ * token of every scope. By default that API runs persisted operations only
+ * (SENTRA_PERSISTED_ONLY), so every page proves it sends nothing else; the test's own
+ * queries go to a second API over the same store and bus that takes any document.
  */
-export async function startDashboardStack(): Promise<DashboardStack> {
+export async function startDashboardStack({ persistedOnly = true }: { persistedOnly?: boolean } = {}): Promise<DashboardStack> {
   const nodeEnv = process.env.NODE_ENV
   const distDir = testDistDir()
   process.env.SENTRA_WEB_DIST_DIR = distDir.relative
@@ -51,8 +58,10 @@ export async function startDashboardStack(): Promise<DashboardStack> {
   const store = createStore(database.db)
   const bus = createBus(undefined)
   const dashboard = await createDashboardHandler({ dev: true, dir: WEB_DIR, hostname: '127.0.0.1' })
-  const server = createApiServer({ store, bus, dashboard })
+  const server = createApiServer({ store, bus, dashboard, persistedOnly, traceUrlTemplate: TRACE_URL_TEMPLATE })
   const { url } = await server.listen(0, '127.0.0.1')
+  const scripts = createApiServer({ store, bus })
+  const scriptsUrl = (await scripts.listen(0, '127.0.0.1')).url
   const tokens = {
     admin: (await store.tokens.create('test admin', 'admin')).token,
     operate: (await store.tokens.create('test operator', 'operate')).token,
@@ -63,10 +72,11 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     store,
     bus,
     server,
+    scripts,
     dashboard,
     tokens,
     gql: async (query, variables, token = tokens.admin) => {
-      const response = await fetch(`${url}/graphql`, {
+      const response = await fetch(`${scriptsUrl}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
@@ -75,6 +85,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     },
     close: async () => {
       await server.close()
+      await scripts.close()
       await dashboard.close()
       await bus.close()
       await database.dispose()

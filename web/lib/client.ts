@@ -6,7 +6,9 @@
  * Origin is its own.
  */
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws'
+import { persistedExchange } from '@urql/exchange-persisted'
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql'
+import { persistedHash } from './persisted.ts'
 
 export type ConnectionState =
   /** Not connected yet (first connection in progress, or no subscription needed it). */
@@ -97,12 +99,23 @@ export function createLiveClient({
   }
 
   const wsClient = ws
+  // Every operation goes as the hash codegen computed (web/gql/persisted-documents.json), not
+  // as text: the API may run only those (SENTRA_PERSISTED_ONLY). When a server does not know
+  // a hash (built from other documents) and accepts documents, the exchange resends the text.
+  const persisted = persistedExchange({
+    generateHash: async (_text, document) => persistedHash(document),
+    enableForMutation: true,
+    enableForSubscriptions: true,
+    // POST like every other request: variables stay out of URLs and access logs.
+    preferGetForPersistedQueries: false,
+  })
   const urql = new Client({
     url: '/graphql',
     // Every operation is paused during server rendering (see useOnServer); this client never fetches there.
     exchanges: wsClient
       ? [
           cacheExchange,
+          persisted,
           subscriptionExchange({
             forwardSubscription: (request) => ({
               subscribe: (sink) => ({ unsubscribe: wsClient.subscribe({ ...request, query: request.query ?? '' }, sink) }),
@@ -110,7 +123,7 @@ export function createLiveClient({
           }),
           fetchExchange,
         ]
-      : [cacheExchange, fetchExchange],
+      : [cacheExchange, persisted, fetchExchange],
     fetchOptions: { credentials: 'same-origin', headers: { 'x-sentra-csrf': '1' } },
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',

@@ -4,6 +4,9 @@ import { initial } from './001-initial.ts'
 import { leases } from './002-leases.ts'
 import { providers } from './003-providers.ts'
 import { webhooks } from './004-webhooks.ts'
+import { linkedTraces } from './005-linked-traces.ts'
+import { otlpAggregates } from './006-otlp-aggregates.ts'
+import { policies } from './007-policies.ts'
 
 export interface Migration {
   /** Sorted by name; never renamed once released. */
@@ -12,4 +15,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const migrations: readonly Migration[] = [initial, leases, providers, webhooks]
+export const migrations: readonly Migration[] = [initial, leases, providers, webhooks, linkedTraces, otlpAggregates, policies]

@@ -6,6 +6,7 @@ import { useQuery, useSubscription } from 'urql'
 import { StatusBadge, ActionBadge } from '../../../../components/badges.tsx'
 import { DecisionTimeline } from '../../../../components/decision-timeline.tsx'
 import { GatesPanel } from '../../../../components/gates-panel.tsx'
+import { LinkedTraces } from '../../../../components/linked-traces.tsx'
 import { useLive, useNow, useOnServer } from '../../../../components/live-provider.tsx'
 import { RolloutControls } from '../../../../components/rollout-controls.tsx'
 import { LoadError, Loading, NotFound } from '../../../../components/states.tsx'
@@ -153,6 +154,13 @@ export function RolloutClient({ id }: { id: string }) {
           Canary vs baseline
         </h2>
         <WindowCharts rollout={rollout} />
+      </section>
+
+      <section className="card" aria-labelledby="traces-title">
+        <h2 id="traces-title" className="card-title">
+          Linked traces
+        </h2>
+        <LinkedTraces rolloutId={rollout.id} seq={rollout.seq} now={now} />
       </section>
 
       <section className="card" aria-labelledby="decisions-title">

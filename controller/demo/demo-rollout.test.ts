@@ -1,0 +1,69 @@
+/**
+ * The demo as `npm start` runs it (controller/demo/spec.ts: sequential gates, adaptive steps),
+ * through the real controller, proxy and demo service on SQLite: the bad v2 is rolled back on
+ * its e-value within seconds of getting traffic, the good v3 promoted on evidence of
+ * non-inferiority, not on timers. Waits generously; asserts outcomes and reasons, never times.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { startTestApi, type TestApi } from '../../test/support/api.ts'
+import { freePort, waitFor } from '../../test/support/rollouts.ts'
+import { startControllerRuntime, type ControllerRuntime } from '../runtime.ts'
+import { startLoad } from './load.ts'
+import { DEMO_APPLICATION, demoSpec } from './spec.ts'
+
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 })
+
+interface View {
+  status: string
+  decisions: { action: string; reason: string; toWeight: number }[]
+}
+
+describe('the demo spec, end to end', () => {
+  let api: TestApi
+  let runtime: ControllerRuntime
+  let load: ReturnType<typeof startLoad> | null = null
+
+  const run = async (version: string, until: string[], timeoutMs: number): Promise<View> => {
+    const started = await api.gql<{ startRollout: { id: string } }>(`mutation($a: String!, $v: String!) { startRollout(application: $a, version: $v) { id } }`, { a: DEMO_APPLICATION, v: version }, api.tokens.operate)
+    expect(started.errors).toBeUndefined()
+    const id = started.data!.startRollout.id
+    return waitFor(
+      async () => (await api.gql<{ rollout: View }>(`query($id: ID!) { rollout(id: $id) { status decisions { action reason toWeight } } }`, { id })).data!.rollout,
+      (r) => until.includes(r.status),
+      { timeoutMs, what: `${version} to reach ${until.join('/')}` },
+    )
+  }
+
+  beforeAll(async () => {
+    api = await startTestApi('sqlite')
+    const port = await freePort()
+    runtime = await startControllerRuntime({ store: api.store, bus: api.bus, scanIntervalMs: 200 })
+    const applied = await api.gql(`mutation($spec: JSON!) { applyApplication(spec: $spec) { id } }`, { spec: demoSpec({ port }) })
+    expect(applied.errors).toBeUndefined()
+    expect((await run('v1', ['SUCCEEDED'], 60_000)).status).toBe('SUCCEEDED')
+    load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 100 })
+  })
+  afterAll(async () => {
+    load?.stop()
+    await runtime?.stop()
+    await api?.close()
+  })
+
+  it('rolls the bad v2 back on its e-value', async () => {
+    const done = await run('v2', ['ROLLED_BACK', 'SUCCEEDED', 'PAUSED'], 120_000)
+    expect(done.status).toBe('ROLLED_BACK')
+    const rollback = done.decisions.find((d) => d.action === 'ROLLBACK')!
+    expect(rollback.reason).toMatch(/failed: .*e-value [\d,.e+]+ ≥ 100 = 1\/alpha/)
+    console.log(`demo v2: ${rollback.reason}`)
+  })
+
+  it('promotes the good v3 on evidence of non-inferiority', async () => {
+    const done = await run('v3', ['SUCCEEDED', 'ROLLED_BACK', 'PAUSED'], 280_000)
+    expect(done.status).toBe('SUCCEEDED')
+    const passed = done.decisions.filter((d) => d.reason.startsWith('analysis passed'))
+    expect(passed.length).toBeGreaterThan(0)
+    expect(passed[0]!.reason).toMatch(/errors: canary error rate ≤ baseline \+ 1 pp with 99 % confidence after [\d,]+ canary requests/)
+    expect(passed[0]!.reason).toMatch(/latency: .*not ×1\.5 slower/)
+    for (const d of done.decisions) console.log(`demo v3: ${d.action} → ${d.toWeight} %: ${d.reason}`)
+  })
+})
