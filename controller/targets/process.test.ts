@@ -121,9 +121,10 @@ describe('ProcessTarget', () => {
   })
 
   it('rejects prepare of a canary that never becomes healthy, and stops it', async () => {
-    const t = target({ healthTimeoutMs: 1_500 })
+    // Long enough for the child to start listening on a slow machine, so the last answer is its 503.
+    const t = target({ healthTimeoutMs: 10_000 })
     const app = await demoApp({ env: { DEMO_UNHEALTHY: '1' } })
-    await expect(t.prepare(rollout(app, null, 'v1'))).rejects.toThrow(/demo\/v1 did not become healthy .* within 1500 ms \(last: HTTP 503\)/)
+    await expect(t.prepare(rollout(app, null, 'v1'))).rejects.toThrow(/demo\/v1 did not become healthy .* within 10000 ms \(last: HTTP 503\)/)
     expect(t.running()).toEqual([])
   })
 

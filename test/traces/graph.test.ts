@@ -226,11 +226,13 @@ describe.each(DIALECTS)('linked traces in the graph on %s', (dialect) => {
       }
       return api.store.db.stats.queries - before
     }
-    // Once first: per-process caches (the token's check, for one) would be counted against the first page only.
+    // Once first: per-process caches would be counted against the first page only.
     await queriesFor(3)
     const three = await queriesFor(3)
     const many = await queriesFor(25)
-    expect(many).toBe(three)
+    // The token's last_used_at is written at most once per LAST_USED_RESOLUTION_MS, on whichever
+    // request falls due: one query either way. An N+1 would cost 22 or more.
+    expect(Math.abs(many - three)).toBeLessThanOrEqual(1)
     // auth + rollouts + steps + decisions + 2 trace pages + step pages + decision traces + spans (+ token use).
     expect(many).toBeLessThanOrEqual(12)
   })
