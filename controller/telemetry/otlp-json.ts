@@ -19,7 +19,7 @@ import {
   SPAN_KINDS,
   truncate,
 } from './otlp-model.ts'
-import { logItem, spanProblem } from './otlp-proto.ts'
+import { logItem, spanItem } from './otlp-proto.ts'
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
@@ -226,23 +226,7 @@ function span(obj: JsonObject, path: string): ItemResult<DecodedSpan> {
   const status = statusValue === undefined ? {} : object(statusValue, `${path}.status`)
   const statusCode = enumValue(status, 'code', 'code', `${path}.status`, STATUS_CODES)
   const statusMessage = truncate(str(status, 'message', 'message', `${path}.status`), DECODE_LIMITS.maxStringLength)
-  const problem = spanProblem(traceId, spanId, parentSpanId, startNs, endNs)
-  if (problem !== null) return { ok: false, problem }
-  return {
-    ok: true,
-    item: {
-      traceId,
-      spanId,
-      parentSpanId: parentSpanId === '' ? null : parentSpanId,
-      name,
-      kind: SPAN_KINDS[kind] ?? 'unspecified',
-      startMs: startNs / 1e6,
-      endMs: endNs / 1e6,
-      attributes: Object.fromEntries(attrs),
-      statusCode,
-      statusMessage,
-    },
-  }
+  return spanItem({ traceId, spanId, parentSpanId, name, kind, startNs, endNs, attrs, statusCode, statusMessage })
 }
 
 const SEVERITY_NAMES = ['SEVERITY_NUMBER_UNSPECIFIED', ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((s) => [s, `${s}2`, `${s}3`, `${s}4`].map((n) => `SEVERITY_NUMBER_${n}`))]

@@ -268,21 +268,40 @@ function span(r: WireReader): ItemResult<DecodedSpan> {
         r.skip(h.wireType)
     }
   }
-  const problem = spanProblem(traceId, spanId, parentSpanId, startNs, endNs)
+  return spanItem({ traceId, spanId, parentSpanId, name, kind, startNs, endNs, attrs, statusCode, statusMessage })
+}
+
+/** A decoded span's fields as both decoders read them (ids hex, times nanoseconds, kind its number). */
+export interface SpanFields {
+  traceId: string
+  spanId: string
+  parentSpanId: string
+  name: string
+  kind: number
+  startNs: number
+  endNs: number
+  attrs: ReadonlyMap<string, AttributeValue>
+  statusCode: number
+  statusMessage: string
+}
+
+/** The span as the receiver uses it, or why it cannot be used. Shared with the JSON decoder. */
+export function spanItem(f: SpanFields): ItemResult<DecodedSpan> {
+  const problem = spanProblem(f.traceId, f.spanId, f.parentSpanId, f.startNs, f.endNs)
   if (problem !== null) return { ok: false, problem }
   return {
     ok: true,
     item: {
-      traceId,
-      spanId,
-      parentSpanId: parentSpanId === '' ? null : parentSpanId,
-      name,
-      kind: SPAN_KINDS[kind] ?? 'unspecified',
-      startMs: startNs / 1e6,
-      endMs: endNs / 1e6,
-      attributes: Object.fromEntries(attrs),
-      statusCode,
-      statusMessage,
+      traceId: f.traceId,
+      spanId: f.spanId,
+      parentSpanId: f.parentSpanId === '' ? null : f.parentSpanId,
+      name: f.name,
+      kind: SPAN_KINDS[f.kind] ?? 'unspecified',
+      startMs: f.startNs / 1e6,
+      endMs: f.endNs / 1e6,
+      attributes: Object.fromEntries(f.attrs),
+      statusCode: f.statusCode,
+      statusMessage: f.statusMessage,
     },
   }
 }
