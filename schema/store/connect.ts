@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import SqliteDatabase from 'better-sqlite3'
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { createPool } from 'mysql2'
+import { loadSqliteDriver } from './sqlite-driver.ts'
 import type { Database } from './tables.ts'
 
 export type DialectName = 'mysql' | 'sqlite'
@@ -73,6 +73,7 @@ function connectMysql(url: string, stats: { queries: number }, log: (e: LogEvent
 
 function connectSqlite(path: string, stats: { queries: number }, log: (e: LogEvent) => void): Db {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  const SqliteDatabase = loadSqliteDriver()
   const database = new SqliteDatabase(path)
   // Wait for other processes' locks before anything else: switching to WAL takes one too.
   database.pragma('busy_timeout = 10000')
