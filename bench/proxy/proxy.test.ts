@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { latencyMs, nginxConfig, quantile, verdicts } from './summary.ts'
+
+describe('quantile', () => {
+  it.each([
+    [[], 0.5, null],
+    [[7], 0.99, 7],
+    [[1, 2, 3, 4], 0.5, 2.5],
+    [[1, 2, 3, 4], 0, 1],
+    [[1, 2, 3, 4], 1, 4],
+    [[0, 100], 0.99, 99],
+  ] as const)('of %j at %d is %j', (sample, q, expected) => {
+    expect(quantile(sample, q)).toBe(expected)
+  })
+})
+
+describe('latencyMs', () => {
+  it('turns microseconds into milliseconds with three decimals', () => {
+    expect(latencyMs([100, 200, 300, 400, 1_000_000])).toEqual({ p50: 0.3, p99: 960.016, max: 1000 })
+    expect(latencyMs([])).toEqual({ p50: null, p99: null, max: null })
+  })
+})
+
+describe('nginxConfig', () => {
+  const base = { prefix: '/tmp/x', port: 8080, stablePort: 9001, canaryPort: 9002, canaryWeight: 10 }
+
+  it('weights the two versions as the canary weight says, with keep-alive upstreams and one worker', () => {
+    const conf = nginxConfig(base)
+    expect(conf).toContain('server 127.0.0.1:9001 weight=90;')
+    expect(conf).toContain('server 127.0.0.1:9002 weight=10;')
+    expect(conf).toContain('listen 127.0.0.1:8080;')
+    expect(conf).toContain('worker_processes 1;')
+    expect(conf).toContain('proxy_set_header Connection "";')
+  })
+
+  it.each([0, 100, 10.5, Number.NaN, -1])('refuses a canary weight of %d', (canaryWeight) => {
+    expect(() => nginxConfig({ ...base, canaryWeight })).toThrow(RangeError)
+  })
+})
+
+describe('verdicts', () => {
+  it.each([
+    [{ p99OverheadMs: 0.4, throughputVsNginx: 0.6 }, { p99OverheadAtMost1ms: true, atLeastHalfOfNginx: true }],
+    [{ p99OverheadMs: 1.2, throughputVsNginx: 0.3 }, { p99OverheadAtMost1ms: false, atLeastHalfOfNginx: false }],
+    [{ p99OverheadMs: null, throughputVsNginx: null }, { p99OverheadAtMost1ms: null, atLeastHalfOfNginx: null }],
+  ])('%j', (input, expected) => {
+    expect(verdicts(input)).toEqual(expected)
+  })
+})
+
+describe('the proxy benchmark, end to end at a tiny load', () => {
+  it('measures the direct path and Sentra, and nginx or says why not', async () => {
+    process.env.BENCH_SECONDS = '1'
+    process.env.BENCH_RATE = '100'
+    process.env.BENCH_CONNECTIONS = '4'
+    const { run } = await import('./index.ts')
+    const summary = (await run()) as Record<string, any>
+    expect(summary.benchmark).toBe('proxy')
+    for (const path of ['direct', 'sentra']) {
+      expect(summary[path].atFixedRate.sent).toBeGreaterThan(50)
+      expect(summary[path].atFixedRate.failed).toBe(0)
+      expect(summary[path].maxThroughput.requestsPerSecond).toBeGreaterThan(0)
+      expect(summary[path].atFixedRate.latencyMs.p99).toBeGreaterThan(0)
+    }
+    if ('skipped' in summary.nginx) expect(summary.nginx.skipped).toMatch(/nginx/)
+    else expect(summary.nginx.maxThroughput.requestsPerSecond).toBeGreaterThan(0)
+    expect(typeof summary.targets.p99OverheadAtMost1ms).toBe('boolean')
+  }, 60_000)
+})
