@@ -14,6 +14,7 @@ import type { ProxyRegistry, WeightedProxy } from '../proxy/index.ts'
 import type { Upstream } from '../proxy/types.ts'
 import { VersionProcess } from './process-child.ts'
 import { freePort, reservePortInRange } from './process-port.ts'
+import { checkCanaryPercent, proxyWeight, setProxyWeight } from './proxy-weights.ts'
 import type { RolloutRef, Target } from './target.ts'
 
 export interface ProcessTargetOptions {
@@ -104,30 +105,13 @@ export class ProcessTarget implements Target {
   }
 
   setWeight(r: RolloutRef, canaryPercent: number): Promise<void> {
-    if (!Number.isFinite(canaryPercent) || canaryPercent < 0 || canaryPercent > 100) {
-      return Promise.reject(new RangeError(`canary weight must be within 0..100 (got ${canaryPercent})`))
-    }
-    return this.#serial(r.application.name, async () => {
-      const proxy = this.#proxies.get(r.application.name)
-      const routes = proxy?.routes()
-      if (proxy !== undefined && routes?.canary?.version === r.canaryVersion) {
-        if (routes.weight !== canaryPercent) proxy.setRoutes({ weight: canaryPercent })
-        return
-      }
-      // Nothing reaches this canary, which is what 0 asks for.
-      if (canaryPercent === 0) return
-      throw new Error(`cannot send ${canaryPercent}% to ${r.application.name}/${r.canaryVersion}: it has no canary route (prepare it first)`)
-    })
+    const invalid = checkCanaryPercent(canaryPercent)
+    if (invalid) return Promise.reject(invalid)
+    return this.#serial(r.application.name, async () => setProxyWeight(this.#proxies.get(r.application.name), r, canaryPercent))
   }
 
   async observedWeight(r: RolloutRef): Promise<number | null> {
-    const proxy = this.#proxies.get(r.application.name)
-    if (proxy === undefined) return null
-    const routes = proxy.routes()
-    if (routes.canary?.version === r.canaryVersion) return routes.weight
-    // Promoted: the canary version is the stable route and takes all traffic.
-    if (routes.canary === null && routes.stable?.version === r.canaryVersion) return 100
-    return 0
+    return proxyWeight(this.#proxies.get(r.application.name), r)
   }
 
   async canaryFailure(r: RolloutRef): Promise<string | null> {
