@@ -80,6 +80,18 @@ describe('formatting', () => {
     expect(describeJudge({ kind: 'relative', maxIncrease: 0.03, maxRatio: 1.5 }, 'fraction')).toBe('relative: at most 3 pp over baseline, at most 1.5× baseline')
     expect(describeJudge({ kind: 'relative', maxRatio: 2 }, 'seconds')).toBe('relative: at most 2× baseline')
     expect(describeJudge({ kind: 'sequential', alpha: 0.01 }, 'fraction')).toBe('sequential: sequential test (α 0.01)')
+    expect(describeJudge({ kind: 'mannWhitney', direction: 'increase', allowedIncrease: 1.2, allowedDecrease: 1, confidence: 0.98, critical: false }, 'seconds')).toBe(
+      'mannWhitney: fails when higher (allowed up to 1.2× baseline), 98 % confidence',
+    )
+    expect(describeJudge({ kind: 'mannWhitney', direction: 'either', allowedIncrease: 1.1, allowedDecrease: 0.9, critical: true }, null)).toBe(
+      'mannWhitney: fails when higher or lower (allowed up to 1.1× baseline, down to 0.9× baseline), critical',
+    )
+    expect(describeJudge({ kind: 'anomaly', subject: 'baseline', direction: 'increase', falseAlarmRate: 0.001, window: '30m' }, 'fraction')).toBe(
+      'anomaly: the stable version jumps against its own 30m history, false alarms 0.1 %',
+    )
+    expect(describeJudge({ kind: 'anomaly', subject: 'canary', direction: 'either', window: '2h', season: '1h' }, null)).toBe(
+      'anomaly: the canary jumps or drops against its own 2h history, season 1h',
+    )
     expect(describeJudge('nonsense', null)).toBe('—')
   })
 })

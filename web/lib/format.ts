@@ -223,8 +223,39 @@ export function describeJudge(judge: unknown, unit: SignalUnit | null): string {
   } else if (kind === 'sequential') {
     const alpha = num('alpha')
     parts.push(`sequential test${alpha !== null ? ` (α ${alpha})` : ''}`)
+  } else if (kind === 'mannWhitney') {
+    parts.push(...describeMannWhitney(judge, num))
+  } else if (kind === 'anomaly') {
+    parts.push(...describeAnomaly(judge, num))
   }
   return parts.length > 0 ? `${kind}: ${parts.join(', ')}` : kind
+}
+
+/** Kayenta's words: the direction that fails, the allowed mean ratio, the confidence. */
+function describeMannWhitney(judge: Record<string, unknown>, num: (key: string) => number | null): string[] {
+  const parts: string[] = []
+  const direction = judge.direction === 'decrease' ? 'lower' : judge.direction === 'either' ? 'higher or lower' : 'higher'
+  const up = num('allowedIncrease')
+  const down = num('allowedDecrease')
+  const allowed: string[] = []
+  if (judge.direction !== 'decrease' && up !== null) allowed.push(`up to ${trim(up, 2)}× baseline`)
+  if (judge.direction !== 'increase' && judge.direction !== undefined && down !== null) allowed.push(`down to ${trim(down, 2)}× baseline`)
+  parts.push(`fails when ${direction}${allowed.length > 0 ? ` (allowed ${allowed.join(', ')})` : ''}`)
+  const confidence = num('confidence')
+  if (confidence !== null) parts.push(`${trim(confidence * 100, 1)} % confidence`)
+  if (judge.critical === true) parts.push('critical')
+  return parts
+}
+
+/** The detector's subject, direction and false-alarm rate. */
+function describeAnomaly(judge: Record<string, unknown>, num: (key: string) => number | null): string[] {
+  const subject = judge.subject === 'baseline' ? 'the stable version' : 'the canary'
+  const direction = judge.direction === 'decrease' ? 'drops' : judge.direction === 'either' ? 'jumps or drops' : 'jumps'
+  const parts = [`${subject} ${direction} against its own ${typeof judge.window === 'string' ? judge.window : 'recent'} history`]
+  const rate = num('falseAlarmRate')
+  if (rate !== null) parts.push(`false alarms ${trim(rate * 100, 3)} %`)
+  if (typeof judge.season === 'string') parts.push(`season ${judge.season}`)
+  return parts
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
