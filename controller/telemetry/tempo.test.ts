@@ -12,7 +12,7 @@ import { TempoStandin } from '../../test/standins/tempo.ts'
 import { evaluateGates } from '../evaluate.ts'
 import { judgeFor } from '../judges/index.ts'
 import type { WindowQuery } from './provider.ts'
-import { DEFAULT_ERROR_QUERY, TempoProvider, type TempoProviderOptions, parseTrace, quantile } from './tempo.ts'
+import { DEFAULT_ERROR_QUERY, TempoProvider, type TempoProviderOptions, parseTrace, quantile, startedWithin } from './tempo.ts'
 
 const END = new Date(Math.floor(Date.now() / 1000) * 1000 - 500)
 const START = new Date(END.getTime() - 20_000)
@@ -61,6 +61,24 @@ beforeEach(() => {
 })
 
 describe('TempoProvider.sample', () => {
+  it('counts each trace in one window only: two adjacent windows add up to the whole', async () => {
+    const spec = specWith([ERRORS_GATE])
+    // A boundary inside a second: Tempo's range is whole seconds, so both searches see the traces of that second.
+    const middle = new Date(START.getTime() + 10_250)
+    const whole = await provider().sample(windowQuery(spec, 'v2'), AbortSignal.timeout(5000))
+    const first = await provider().sample({ ...windowQuery(spec, 'v2'), end: middle }, AbortSignal.timeout(5000))
+    const second = await provider().sample({ ...windowQuery(spec, 'v2'), start: middle }, AbortSignal.timeout(5000))
+    for (const side of ['canary', 'baseline'] as const) {
+      const total = whole[side].counts['trace-errors']!
+      const a = first[side].counts['trace-errors']!
+      const b = second[side].counts['trace-errors']!
+      expect(a.total! + b.total!).toBe(total.total)
+      expect(a.matching! + b.matching!).toBe(total.matching)
+      expect(a.total).toBeGreaterThan(0)
+      expect(b.total).toBeGreaterThan(0)
+    }
+  })
+
   it('matching / total traces per version; the bad version fails, the good one passes', async () => {
     const spec = specWith([ERRORS_GATE, SLOW_GATE])
     const [errors, slow] = spec.gates
@@ -286,5 +304,21 @@ describe('TempoProvider.ping and check', () => {
     await expect(provider().checkQuery('{ resource.service.version = "{{version}}" } | count() > 3', AbortSignal.timeout(5000))).rejects.toThrow(
       /^tempo answered HTTP 400: invalid TraceQL query: parse error at line 1, col 49: not supported by the Sentra Tempo stand-in: pipelines/,
     )
+  })
+})
+
+describe('startedWithin', () => {
+  const at = (ms: number) => ({ traceId: ms.toString(16).padStart(32, '0'), rootServiceName: null, rootName: null, startedAt: new Date(ms), durationMs: 1, spanDurationsNs: [] })
+  const result = { traces: [at(999), at(1000), at(1500), at(1999), at(2000)], truncated: true, limit: 5 }
+
+  it.each([
+    [1000, 2000, [1000, 1500, 1999]],
+    [0, 1000, [999]],
+    [2000, 3000, [2000]],
+    [1500, 1500, []],
+  ])('keeps the traces that started in [%d, %d)', (from, to, kept) => {
+    const got = startedWithin(result, new Date(from), new Date(to))
+    expect(got.traces.map((t) => t.startedAt.getTime())).toEqual(kept)
+    expect(got.truncated).toBe(true)
   })
 })

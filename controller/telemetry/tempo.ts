@@ -119,6 +119,21 @@ export interface TempoSearchResult {
   limit: number
 }
 
+/**
+ * Only the traces that started in [from, to). Tempo's search answers every trace that overlaps
+ * its range, and the range is whole seconds: without this, a trace crossing the boundary
+ * between two ticks (or starting in the second the range was widened by) is counted in both
+ * windows, and the sequential test's per-tick increments would not be independent. A trace
+ * not yet searchable when its window is read is missed instead, which thins both versions
+ * alike rather than doubling evidence. `truncated` still reflects the raw answer.
+ */
+export function startedWithin(result: TempoSearchResult, from: Date, to: Date): TempoSearchResult {
+  const low = from.getTime()
+  const high = to.getTime()
+  const traces = result.traces.filter((t) => t.startedAt.getTime() >= low && t.startedAt.getTime() < high)
+  return traces.length === result.traces.length ? result : { ...result, traces }
+}
+
 /** A trace worth a look, linked from a decision. */
 export interface TraceExemplar {
   traceId: string
@@ -378,7 +393,7 @@ export class TempoProvider implements TelemetryProvider {
       for (const gate of gates) jobs.push({ target, gate: gate.name, query: target.queries[gate.name] ?? '' })
     }
     const results = await pooled(
-      jobs.map((job) => () => this.#outcome(signal, () => this.search(job.query, q.start, q.end, signal))),
+      jobs.map((job) => () => this.#outcome(signal, async () => startedWithin(await this.search(job.query, q.start, q.end, signal), q.start, q.end))),
       this.#concurrency,
     )
     signal.throwIfAborted()

@@ -41,11 +41,12 @@ describe('a rollout a Tempo gate rolls back, with the decision linking its trace
     tempo = await TempoStandin.start()
     loki = await LokiStandin.start()
     // Telemetry for the next two minutes, as the services would send it: v1 healthy, v2 failing.
+    // About 40 traces a second per version: a threshold gate needs 20 canary traces in a 1 s window.
     const from = new Date(Date.now() - 5_000)
     const to = new Date(Date.now() + 120_000)
     pushed = {
-      v1: pushVersionTraces(tempo, { application: APP, version: 'v1', from, to, traces: 1250, errorRatio: 0.01, durationMs: (i) => 40 + (i % 10) }),
-      v2: pushVersionTraces(tempo, { application: APP, version: 'v2', from, to, traces: 1250, errorRatio: 0.2, durationMs: (i, e) => (e ? 400 : 190 + (i % 10)) }),
+      v1: pushVersionTraces(tempo, { application: APP, version: 'v1', from, to, traces: 5000, errorRatio: 0.01, durationMs: (i) => 40 + (i % 10) }),
+      v2: pushVersionTraces(tempo, { application: APP, version: 'v2', from, to, traces: 5000, errorRatio: 0.2, durationMs: (i, e) => (e ? 400 : 190 + (i % 10)) }),
     }
     pushVersionLogs(loki, { application: APP, version: 'v1', from, to, lines: 1250, errorRatio: 0.01 })
     pushVersionLogs(loki, { application: APP, version: 'v2', from, to, lines: 1250, errorRatio: 0.25 })
