@@ -8,8 +8,9 @@
  * Waiting wakes on a watch of the Deployment (so a ready status is seen at once) and
  * re-reads at least every `pollMs`, so a watch that fails or stalls only slows it down.
  */
-import { Watch, type V1Deployment } from '@kubernetes/client-node'
+import type { V1Deployment } from '@kubernetes/client-node'
 import type { KubernetesClient } from './kubernetes-client.ts'
+import { nextWatchEvent } from './kubernetes-watch.ts'
 
 export interface DeploymentState {
   ready: boolean
@@ -64,32 +65,12 @@ export async function waitForDeployment(client: KubernetesClient, namespace: str
 
 /** Resolves on the next watch event of the Deployment, when the watch ends, or after `ms`. */
 async function nextChange(client: KubernetesClient, namespace: string, name: string, resourceVersion: string | undefined, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>((resolve) => {
-    let settled = false
-    let watching: AbortController | null = null
-    const finish = (): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', finish)
-      watching?.abort()
-      resolve()
-    }
-    const timer = setTimeout(finish, ms)
-    signal?.addEventListener('abort', finish)
-    client.calls.watch++
-    new Watch(client.kubeConfig)
-      .watch(
-        `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
-        { fieldSelector: `metadata.name=${name}`, resourceVersion, allowWatchBookmarks: false, timeoutSeconds: Math.max(1, Math.ceil(ms / 1000)) },
-        () => finish(),
-        () => finish(),
-      )
-      .then((controller) => {
-        watching = controller
-        // Settled before the stream opened: close it at once.
-        if (settled) controller.abort()
-      })
-      .catch(() => finish())
-  })
+  client.calls.watch++
+  await nextWatchEvent(
+    client.kubeConfig,
+    `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
+    { fieldSelector: `metadata.name=${name}`, resourceVersion, allowWatchBookmarks: false, timeoutSeconds: Math.max(1, Math.ceil(ms / 1000)) },
+    ms,
+    signal,
+  )
 }

@@ -34,7 +34,8 @@ describe('KubernetesTarget, canary by HTTPRoute weight', () => {
   })
 
   it('prepares a canary Deployment and Service, sets route weights per step, observes them, and promotes', async () => {
-    const { standIn, target } = await open()
+    // Ready only after 500 ms: long enough that the first read finds it not ready even on a busy machine, so it is watched.
+    const { standIn, target } = await open({ standIn: { readyDelayMs: 500 } })
     const app = canaryApp()
     const r = rollout(app, '1.0.0', '1.1.0')
     await target.ensureStable(app, '1.0.0')
