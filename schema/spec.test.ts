@@ -765,6 +765,30 @@ describe('sequential gates', () => {
     expect(result.issues.find((i) => i.path === path)?.message).toMatch(message)
     expect(result.issues.every((i) => i.path.startsWith(path))).toBe(true)
   })
+  it('accepts maxRatio on an error gate and keeps it', () => {
+    const result = parseSpec({ ...base, gates: [{ name: 'g', signal: 'errorRate', judge: { kind: 'sequential', margin: '1%', maxRatio: 5 } }] })
+    expect(result.ok && result.spec.gates[0]!.judge).toEqual({ kind: 'sequential', alpha: 0.01, margin: 0.01, maxRatio: 5 })
+  })
+  it.each([
+    ['a ratio of 1', { kind: 'sequential', maxRatio: 1 }, 'errorRate', /ratio above 1 and at most 100/],
+    ['a ratio below 1', { kind: 'sequential', maxRatio: 0.5 }, 'errorRate', /ratio above 1 and at most 100/],
+    ['a huge ratio', { kind: 'sequential', maxRatio: 1e9 }, 'errorRate', /ratio above 1 and at most 100/],
+    ['a string', { kind: 'sequential', maxRatio: '2x' }, 'errorRate', /./],
+    ['NaN', { kind: 'sequential', maxRatio: Number.NaN }, 'errorRate', /./],
+    ['null', { kind: 'sequential', maxRatio: null }, 'errorRate', /./],
+    ['a latency gate', { kind: 'sequential', maxRatio: 2 }, 'latencyP95', /is for error counts; a latency gate’s allowed slowdown is its margin/],
+  ])('refuses maxRatio as %s, at gates[0].judge.maxRatio only', (_what, judge, signal, message) => {
+    const result = parseSpec({ ...base, gates: [{ name: 'g', signal, judge }] })
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.issues.find((i) => i.path === 'gates[0].judge.maxRatio')?.message).toMatch(message)
+    expect(result.issues.every((i) => i.path.startsWith('gates[0].judge.maxRatio'))).toBe(true)
+  })
+  it('refuses maxRatio on a threshold judge, naming the kinds that use it', () => {
+    const result = parseSpec({ ...base, gates: [{ name: 'g', signal: 'errorRate', judge: { kind: 'threshold', max: 0.01, maxRatio: 2 } }] })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.issues.find((i) => i.path === 'gates[0].judge.maxRatio')?.message).toMatch(/relative or sequential/)
+  })
   it('refuses a sequential judge on a tempo gate with a built-in signal too, as either/or', () => {
     const result = parseSpec({ ...base, gates: [{ name: 'g', provider: 'tempo', signal: 'errorRate', query: traceql, judge: { kind: 'sequential' } }] })
     expect(result.ok).toBe(false)

@@ -62,7 +62,7 @@ describe('the demo spec, end to end', () => {
     expect(done.status).toBe('SUCCEEDED')
     const passed = done.decisions.filter((d) => d.reason.startsWith('analysis passed'))
     expect(passed.length).toBeGreaterThan(0)
-    expect(passed[0]!.reason).toMatch(/errors: canary error rate ≤ baseline \+ 1 pp with 99 % confidence after [\d,]+ canary requests/)
+    expect(passed[0]!.reason).toMatch(/errors: canary error rate ≤ baseline \+ 1 pp and (≤ ×5 the baseline \(ratio at most ×[\d.]+\)|below the 0\.1 % floor) with 99 % confidence after [\d,]+ canary requests/)
     expect(passed[0]!.reason).toMatch(/latency: .*not ×1\.5 slower/)
     for (const d of done.decisions) console.log(`demo v3: ${d.action} → ${d.toWeight} %: ${d.reason}`)
   })

@@ -75,14 +75,18 @@ describe('false alarms on healthy (A/A) traffic', () => {
     }
     let failed = 0
     let passedAtMargin = 0
+    let passedAtRatio = 0
     for (let r = 0; r < runs; r++) {
       if (ever(0.01, 0.01, 'FAIL')) failed++
-      // A canary exactly at the margin (1.5 × the baseline's errors) must not pass either.
+      // A canary exactly at the points margin (baseline + 1 pp, the default) must not pass either.
       if (ever(0.02, 0.03, 'PASS')) passedAtMargin++
+      // Nor one exactly at the ratio margin (×2, the default maxRatio) that is well within the points.
+      if (ever(0.005, 0.01, 'PASS')) passedAtRatio++
     }
-    console.log(`judge on loop windows: ${failed}/${runs} false FAILs, ${passedAtMargin}/${runs} false PASSes at the margin (alpha 0.05)`)
+    console.log(`judge on loop windows: ${failed}/${runs} false FAILs, ${passedAtMargin}/${runs} false PASSes at +1 pp, ${passedAtRatio}/${runs} at ×2 (alpha 0.05)`)
     expect(failed).toBeLessThanOrEqual(allowed(0.05, runs))
     expect(passedAtMargin).toBeLessThanOrEqual(allowed(0.05, runs))
+    expect(passedAtRatio).toBeLessThanOrEqual(allowed(0.05, runs))
   })
 
   it('latency: identical versions, disjoint 5 s windows, p50/p95/p99 gates: at most alpha, both ways', () => {

@@ -71,7 +71,7 @@ describe('the sequential judge on a tempo gate', () => {
   })
 
   it('passes a healthy canary on positive evidence only', () => {
-    const healthy = windows(40, { errors: 1, total: 500 }, { errors: 1, total: 500 })
+    const healthy = windows(160, { errors: 1, total: 500 }, { errors: 1, total: 500 })
     expect(judgeSequential(spec, healthy.slice(0, 1), tempo).verdict).toBe('INCONCLUSIVE')
     const v = judgeSequential(spec, healthy, tempo)
     expect(v.verdict).toBe('PASS')
@@ -110,10 +110,10 @@ describe('the sequential judge on a tempo gate', () => {
     expect(() => JSON.stringify(v.evidence)).not.toThrow()
   })
 
-  it('no canary traces at all is INCONCLUSIVE', () => {
+  it('no canary traces at all is INCONCLUSIVE (collecting: zero counts are an answer, the analysis max bounds the wait)', () => {
     const v = judgeSequential(spec, windows(6, { errors: 0, total: 0 }, { errors: 1, total: 100 }), tempo)
     expect(v.verdict).toBe('INCONCLUSIVE')
-    expect(v.evidence['state']).toBe('no-data')
+    expect(v.evidence['state']).toBe('collecting')
   })
 
   it('no windows at all is INCONCLUSIVE', () => {

@@ -47,18 +47,27 @@ import type { GateVerdict, Judge } from './judge.ts'
 import { type Thresholds, evidenceOf, finite } from './reading.ts'
 import { RATIO_FLOORS } from './relative.ts'
 import { type CountIncrement, DEFAULT_FAIL_RATIOS, DEFAULT_PASS_RATIOS, ErrorShareTest } from './stats/error-share.ts'
-import { countIncrements, disjointSamples } from './stats/increments.ts'
+import { countIncrements, disjointSamples, poolIncrements } from './stats/increments.ts'
 import { rateMargin } from './stats/rate-margin.ts'
+import { LatencyTailTest, type ThresholdSummary, validBuckets } from './stats/latency-tail.ts'
 import { type LatencyQuantile, PairedBets, type QuantileWindow, failPairs, notSlowerLogE, passPairs, slowerLogE } from './stats/latency-exceedance.ts'
 
 const KIND = 'sequential'
 
+/** Error counts are tested per pool of at least this many requests (stats/increments.ts poolIncrements). */
+const POOL_REQUESTS = 10
+
 /** Defaults of what the spec does not say: the non-inferiority margins and the error floor. */
 export const SEQUENTIAL_DEFAULTS = {
-  /** PASS may come from the canary's error-rate ratio (or latency) shown below this factor of the baseline's. */
+  /** Latency: PASS needs the canary shown less than this factor slower than the baseline. */
   margin: 1.5,
-  /** PASS may come from the canary's error rate shown at most the baseline's + this (0.5 percentage points). */
-  rateMargin: 0.005,
+  /** Error counts: PASS needs the canary's error-rate ratio shown below this factor (the spec's `maxRatio`). */
+  errorRatio: 2,
+  /**
+   * PASS also needs the canary's error rate shown at most the baseline's + this (1 percentage
+   * point): the ratio binds at low error rates (×2 of 0.5 % is +0.5 pp), the points at high ones.
+   */
+  rateMargin: 0.01,
   /** Absolute floor on the canary's error rate: FAIL needs it exceeded, PASS may come from being below it. */
   errorFloor: RATIO_FLOORS.fraction,
   /** No PASS while more than this share of the canary's requests fail (a ratio against a failing baseline says nothing). */
@@ -119,8 +128,8 @@ export function judgeSequential(spec: SequentialJudgeSpec, history: readonly Win
   const support = sequentialSupport(gate)
   // The spec's margin is an allowed increase: percentage points of errors, a share of latency.
   const latencyMargin = support.ok && support.test === 'latency' && spec.margin !== undefined ? 1 + spec.margin : undefined
-  const margin = options.margin ?? latencyMargin ?? SEQUENTIAL_DEFAULTS.margin
   const errorTest = support.ok && support.test === 'errors'
+  const margin = options.margin ?? latencyMargin ?? (errorTest ? (spec.maxRatio ?? SEQUENTIAL_DEFAULTS.errorRatio) : SEQUENTIAL_DEFAULTS.margin)
   const rateMarginOption = !errorTest ? null : options.rateMargin === undefined ? (spec.margin ?? SEQUENTIAL_DEFAULTS.rateMargin) : options.rateMargin
   if (rateMarginOption !== null && !(rateMarginOption > 0 && rateMarginOption < 1)) {
     return plain(gate, history, 'INCONCLUSIVE', `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) }, 'unsupported')
@@ -192,20 +201,22 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
     passRatios: options.passRatios ?? DEFAULT_PASS_RATIOS,
   })
   const cut = countIncrements(history, readCounts(valueKey(gate)))
+  const pools = poolIncrements(cut.increments, POOL_REQUESTS)
   let seconds = 0
-  for (const inc of cut.increments) {
+  for (const inc of pools) {
     test.add(inc)
     seconds += (inc.end - inc.start) / 1000
   }
   const s = test.summary()
   const { ratioEstimate, ratioUpperBound } = test.ratios()
   const target = Math.log(1 / alpha)
-  // With the percentage-point route on, each PASS route spends half of alpha (see rate-margin.ts).
-  const passTarget = rateMarginDelta === null ? target : Math.log(2 / alpha)
+  // PASS needs both statements shown (an intersection: each at its own level alpha), so the
+  // percentage-point test gets all of alpha (alpha/2 per version, see rate-margin.ts).
+  const passTarget = target
   const byRate =
     rateMarginDelta === null
       ? null
-      : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, alpha)
+      : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, Math.min(1, 2 * alpha))
   const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor, rateMargin: rateMarginDelta }
   const label = labelOf(gate)
   const first = cut.increments[0]
@@ -251,13 +262,19 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
     evidence: evidenceOf(KIND, gate, latestOf(history), thresholds, { ...extra, state }),
   })
 
+  if (s.intervals === 0 && cut.increments.length > 0) {
+    const n = cut.increments.reduce((sum, inc) => sum + inc.canaryRequests + inc.baselineRequests, 0)
+    return verdict('INCONCLUSIVE', `collecting evidence: ${counted(n, countedItem(gate))} so far; the test counts pools of at least ${POOL_REQUESTS}`, 'collecting')
+  }
   if (s.intervals === 0) {
     const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
     return verdict('INCONCLUSIVE', why, 'no-data')
   }
   // What the counts count, in the reasons: requests of the proxy, traces of a Tempo gate.
   const item = countedItem(gate)
-  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `no canary ${item}s yet (${plural(cut.samples, 'window')})`, 'no-data')
+  // Valid counts of zero are an answer, not missing telemetry: at low traffic the canary may
+  // go a while without a request. The analysis's `max` bounds the wait, not the inconclusive limit.
+  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `collecting evidence: no canary ${item}s yet (${plural(cut.samples, 'window')} counted, ${counted(s.baselineRequests, `baseline ${item}`)})`, 'collecting')
 
   const needed = formatE(1 / alpha)
   const rates = ratesText(label, s.canaryRate, s.baselineRate)
@@ -269,30 +286,36 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
 
   const saturated = (s.canaryRate ?? 0) > SEQUENTIAL_DEFAULTS.saturation
   const confidence = `${trimmedPercent(1 - alpha)} % confidence`
-  if (byRate !== null && byRate.pass && !saturated) {
-    // "canary error rate ≤ baseline + 0.5 pp with 99 % confidence after 1,240 canary requests"
-    const headroom = rateHeadroom(s.canaryRate, s.baselineRate, rateMarginDelta!)
-    const measured = `${formatValue(s.canaryRate ?? 0, 'fraction')} vs ${s.baselineRate === null ? 'no baseline requests' : `${formatValue(s.baselineRate, 'fraction')} baseline`}`
-    const bounds = `canary at most ${formatValue(byRate.canaryUpper ?? byRate.cap, 'fraction')}, baseline at least ${formatValue(byRate.baselineLower, 'fraction')}`
-    const reason =
-      `canary ${label} ≤ baseline + ${formatPoints(rateMarginDelta!)} with ${confidence} after ${counted(s.canaryRequests, `canary ${item}`)}` +
-      ` (measured ${measured}${seconds > 0 ? ` over ${formatWindowSeconds(seconds)}` : ''}; ${bounds})`
-    return passVerdict(verdict('PASS', reason, 'non-inferior'), 'rate-margin', headroom)
-  }
-  if (s.logEPass >= passTarget && !saturated) {
+  // PASS: the ratio (or the floor) AND, when a percentage-point margin is on, the points.
+  const ratioShown = s.logEPass >= passTarget
+  const rateShown = byRate === null || byRate.pass
+  if (ratioShown && rateShown && !saturated) {
     const byRatio = ratioUpperBound !== null && ratioUpperBound < margin
-    const why = byRatio
-      ? `not worse than ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))} with ${confidence})`
-      : `below the ${formatValue(floor ?? 0, 'fraction')} floor with ${confidence}`
-    const headroom = byRatio ? ratioHeadroom(ratioEstimate, margin) : 1
-    return passVerdict(verdict('PASS', `${rates} ${over}: ${why}; e-value ${formatLogE(s.logEPass)} ≥ ${formatE(Math.exp(passTarget))} = ${rateMarginDelta === null ? '1' : '2'}/alpha`, 'non-inferior'), byRatio ? 'ratio' : 'floor', headroom)
+    const ratioWhy = byRatio
+      ? `≤ ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))})`
+      : `below the ${formatValue(floor ?? 0, 'fraction')} floor`
+    const headrooms = [byRatio ? ratioHeadroom(ratioEstimate, margin) : 1]
+    let reason: string
+    if (byRate !== null) {
+      // "canary error rate ≤ baseline + 1 pp and ≤ ×2 the baseline with 99 % confidence after 1,240 canary requests"
+      headrooms.push(rateHeadroom(s.canaryRate, s.baselineRate, rateMarginDelta!))
+      const measured = `${formatValue(s.canaryRate ?? 0, 'fraction')} vs ${s.baselineRate === null ? 'no baseline requests' : `${formatValue(s.baselineRate, 'fraction')} baseline`}`
+      const bounds = `canary at most ${formatValue(byRate.canaryUpper ?? byRate.cap, 'fraction')}, baseline at least ${formatValue(byRate.baselineLower, 'fraction')}`
+      reason =
+        `canary ${label} ≤ baseline + ${formatPoints(rateMarginDelta!)} and ${ratioWhy} with ${confidence} after ${counted(s.canaryRequests, `canary ${item}`)}` +
+        ` (measured ${measured}${seconds > 0 ? ` over ${formatWindowSeconds(seconds)}` : ''}; ${bounds}; ratio e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha)`
+    } else {
+      reason = `${rates} ${over}: ${ratioWhy} with ${confidence}; e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha`
+    }
+    const route = byRate !== null ? (byRatio ? 'rate-margin+ratio' : 'rate-margin+floor') : byRatio ? 'ratio' : 'floor'
+    return passVerdict(verdict('PASS', reason, 'non-inferior'), route, Math.min(...headrooms))
   }
 
   const notes: string[] = []
   if (saturated) notes.push(`more than half of the canary's ${item}s fail, so a ratio cannot show it is fine`)
   else if (s.logERatio >= target && s.logEFloor !== null) {
     notes.push(`worse than the baseline (e-value ${formatLogE(s.logERatio)}) but not yet shown above the ${formatValue(floor ?? 0, 'fraction')} floor`)
-  } else if (byRate !== null) {
+  } else if (byRate !== null && !byRate.pass) {
     const upper = byRate.canaryUpper === null ? 'not yet bounded' : `at most ${formatValue(byRate.canaryUpper, 'fraction')} so far`
     notes.push(`canary ${upper}; ≤ baseline + ${formatPoints(byRate.cap - byRate.baselineLower)} = ${formatValue(byRate.cap, 'fraction')} needed to pass`)
   } else {
@@ -347,11 +370,17 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
     slower.add(fails.map((pair) => slowerLogE(c, b, pair)))
     notSlower.add(passes.map((pair) => notSlowerLogE(c, b, pair, margin)))
   }
+  // FAIL from per-request counts when the windows carry the proxy's histograms (stats/latency-tail.ts).
+  const tail = tailTest(history, g, alpha)
+  const failLogE = tail?.test.logE ?? slower.logE
   const newest = cut.samples.at(-1)
   const extra: { [key: string]: Json } = {
-    method: 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
-    eValue: finite(Math.exp(slower.logE)),
-    log10EValue: finite(slower.logE / Math.LN10),
+    method: tail
+      ? 'FAIL: share of requests slower than the baseline’s earlier quantiles, error-share test over disjoint windows; PASS: quantile counts with a distribution-free beta-binomial null, betting e-process'
+      : 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
+    eValue: finite(Math.exp(failLogE)),
+    log10EValue: finite(failLogE / Math.LN10),
+    tail: tail === null ? null : tail.test.thresholds().map((t) => ({ quantile: t.quantile, intervals: t.intervals, canaryRequests: t.canaryRequests, canarySlow: t.canarySlow, baselineRequests: t.baselineRequests, baselineSlow: t.baselineSlow, eValue: finite(Math.exp(t.logE)) })),
     passEValue: finite(Math.exp(notSlower.logE)),
     log10PassEValue: finite(notSlower.logE / Math.LN10),
     disjointWindows: cut.samples.length,
@@ -362,6 +391,9 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
     pairs: fails.map((p) => `canary p${p.canary * 100} > baseline p${p.baseline * 100}`),
   }
   if (newest === undefined) {
+    // The proxy answered but the canary had no request yet (low traffic): waiting, not missing data.
+    const counted = history.some((s) => s.canary.requests === 0 && s.baseline.requests !== null && s.baseline.requests >= 0)
+    if (counted) return plainLatency('INCONCLUSIVE', `collecting evidence: no canary request with a latency yet (${plural(history.length, 'window')})`, 'collecting', extra)
     return plainLatency('INCONCLUSIVE', `no window with ${label} quantiles and request counts for both versions yet`, 'no-data', extra)
   }
   const c = finite(newest.canary.values[key])!
@@ -374,7 +406,10 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
     baseline: b,
   })
   const needed = formatE(1 / alpha)
-  if (slower.logE >= target) {
+  if (tail !== null && failLogE >= target) {
+    return result('FAIL', `${values}: ${tailText(tail.test.thresholds(), tail.windows)}; e-value ${formatLogE(failLogE)} ≥ ${needed} = 1/alpha`, 'regression')
+  }
+  if (tail === null && slower.logE >= target) {
     return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
   }
   if (notSlower.logE >= target) {
@@ -383,9 +418,46 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
   }
   return result(
     'INCONCLUSIVE',
-    `collecting evidence: e-value ${formatLogE(slower.logE)} of ${needed} needed to fail, ${formatLogE(notSlower.logE)} of ${needed} to pass (not ${formatRatio(margin)} slower); ${values}; ${windows}`,
+    `collecting evidence: e-value ${formatLogE(failLogE)} of ${needed} needed to fail, ${formatLogE(notSlower.logE)} of ${needed} to pass (not ${formatRatio(margin)} slower); ${values}; ${windows}`,
     'collecting',
   )
+}
+
+/**
+ * The tail test over the disjoint windows whose canary and baseline both carry the proxy's
+ * latency histogram (same layout); null when none does (another caller's windows).
+ */
+function tailTest(history: readonly WindowSample[], g: LatencyQuantile, alpha: number): { test: LatencyTailTest; windows: number } | null {
+  const layout = (s: WindowSample): number | null => {
+    const c = s.canary.latencyHistogram
+    const b = s.baseline.latencyHistogram
+    return validBuckets(c) && validBuckets(b) && c.length === b.length ? c.length : null
+  }
+  const cut = disjointSamples(history, (s) => layout(s) !== null)
+  const first = cut.samples[0]
+  if (first === undefined) return null
+  const buckets = layout(first)!
+  const test = new LatencyTailTest(tailQuantiles(g), alpha, buckets)
+  let windows = 0
+  for (const sample of cut.samples) {
+    if (layout(sample) !== buckets) continue
+    test.add(sample.canary.latencyHistogram!, sample.baseline.latencyHistogram!)
+    windows += 1
+  }
+  return { test, windows }
+}
+
+/** The baseline quantiles a gate on the g-quantile compares with: g and every higher one. */
+function tailQuantiles(g: LatencyQuantile): number[] {
+  return ([0.5, 0.95, 0.99] as const).filter((q) => q >= g)
+}
+
+/** "24 % of canary requests slower than the baseline's p95 vs 5.1 %; 2.6 % slower than its p99 vs 1.0 % (312 windows)" */
+function tailText(thresholds: readonly ThresholdSummary[], windows: number): string {
+  const parts = thresholds
+    .filter((t) => t.canaryRequests > 0 && t.baselineRequests > 0)
+    .map((t) => `${formatValue(t.canarySlow / t.canaryRequests, 'fraction')} of canary requests slower than the baseline's earlier p${t.quantile * 100} vs ${formatValue(t.baselineSlow / t.baselineRequests, 'fraction')} of baseline requests`)
+  return `${parts.length > 0 ? parts.join('; ') : 'no threshold yet'} (${plural(windows, 'disjoint window')})`
 }
 
 // ---------------------------------------------------------------------------------------

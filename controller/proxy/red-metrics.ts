@@ -109,7 +109,7 @@ export class RedMetrics implements RedMetricsReader {
       const ms = quantileMs(summary, q)
       return ms === null ? null : ms / 1000
     }
-    return { requests, errors, latencyP50: seconds(0.5), latencyP95: seconds(0.95), latencyP99: seconds(0.99) }
+    return { requests, errors, latencyP50: seconds(0.5), latencyP95: seconds(0.95), latencyP99: seconds(0.99), ...(requests > 0 ? { latencyHistogram: Array.from(counts) } : {}) }
   }
 
   #slotOf(second: number): number {

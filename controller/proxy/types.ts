@@ -12,6 +12,11 @@ export interface VersionStats {
   latencyP50: number | null
   latencyP95: number | null
   latencyP99: number | null
+  /**
+   * Requests per latency bucket (controller/proxy/latency-histogram.ts's fixed 10 % buckets),
+   * so a judge can count requests above a threshold; absent when the reader keeps none.
+   */
+  latencyHistogram?: readonly number[]
 }
 
 /** Per-version RED metrics the proxy records, readable over any recent window. */

@@ -18,6 +18,7 @@ function toWindow(version: string, stats: VersionStats, seconds: number): Versio
       latencyP95: stats.latencyP95,
       latencyP99: stats.latencyP99,
     },
+    ...(stats.latencyHistogram !== undefined && requests > 0 ? { latencyHistogram: stats.latencyHistogram } : {}),
   }
 }
 

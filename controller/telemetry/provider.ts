@@ -14,6 +14,11 @@ export interface VersionWindow {
   values: Record<string, number | null>
   /** Why a value is null, by the same key (e.g. Prometheus's own error text), when the provider knows. */
   reasons?: Record<string, string>
+  /**
+   * Built-in provider only: requests per latency bucket of Sentra's proxy (fixed 10 % buckets,
+   * controller/proxy/latency-histogram.ts), for the sequential judge's tail-latency counts.
+   */
+  latencyHistogram?: readonly number[]
 }
 
 /** The canary and the baseline (stable) over the same window. */

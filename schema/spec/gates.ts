@@ -29,7 +29,7 @@ const thresholdJudge = obj(
   { kind: z.literal('threshold'), min: numberOrPercent.optional(), max: numberOrPercent.optional() },
   {
     anyOf: { keys: ['min', 'max'], none: 'needs min, max or both (the range the canary must stay within)' },
-    elsewhere: { ...NEWER_KIND_FIELDS, maxIncrease: forKind('relative'), maxRatio: forKind('relative'), alpha: forKind('sequential') },
+    elsewhere: { ...NEWER_KIND_FIELDS, maxIncrease: forKind('relative'), maxRatio: forKind('relative or sequential'), alpha: forKind('sequential') },
   },
 ).superRefine((value, ctx) => {
   const { min, max } = value as Record<string, unknown>
@@ -57,9 +57,11 @@ const sequentialJudge = obj(
     alpha: z.number().gt(0, 'must be greater than 0 and at most 0.2').max(0.2, 'must be greater than 0 and at most 0.2').optional(),
     // The allowed increase to show before passing: points of errors ("0.5%"), a share of latency ("50%").
     margin: numberOrPercent.optional(),
+    // Error counts: the canary's error rate must also be shown below this multiple of the baseline's.
+    maxRatio: z.number().gt(1, 'must be a ratio above 1 and at most 100, e.g. 2 (at most twice the baseline’s error rate)').max(100, 'must be a ratio above 1 and at most 100, e.g. 2 (at most twice the baseline’s error rate)').optional(),
   },
   {
-    elsewhere: { ...NEWER_KIND_FIELDS, min: forKind('threshold'), max: forKind('threshold'), maxIncrease: forKind('relative'), maxRatio: forKind('relative') },
+    elsewhere: { ...NEWER_KIND_FIELDS, min: forKind('threshold'), max: forKind('threshold'), maxIncrease: forKind('relative') },
   },
 )
 
@@ -139,6 +141,9 @@ const gate = obj(
     }
     const problem = sequentialMarginProblem(field(judgeValue, 'margin'), signal)
     if (problem !== undefined) report(ctx, ['judge', 'margin'], problem)
+    if (field(judgeValue, 'maxRatio') !== undefined && typeof signal === 'string' && signal.startsWith('latency')) {
+      report(ctx, ['judge', 'maxRatio'], 'is for error counts; a latency gate’s allowed slowdown is its margin, e.g. "50%"')
+    }
   }
   const numericFields = kind === 'threshold' ? ['min', 'max'] : kind === 'relative' ? ['maxIncrease'] : kind === 'anomaly' ? ['minDeviation'] : []
   const fraction = isBuiltinSignal(signal) && BUILTIN_SIGNALS[signal].unit === 'fraction'

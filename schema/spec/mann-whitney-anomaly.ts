@@ -30,7 +30,7 @@ const OLDER_KIND_FIELDS = {
   min: forKind('threshold'),
   max: forKind('threshold'),
   maxIncrease: forKind('relative'),
-  maxRatio: forKind('relative'),
+  maxRatio: forKind('relative or sequential'),
   alpha: forKind('sequential'),
 } as const
 

@@ -126,7 +126,12 @@ function judgeSpec(raw: RawGate['judge'], groupThresholds: ScoreThresholdsSpec):
         ...(raw.maxRatio !== undefined ? { maxRatio: raw.maxRatio } : {}),
       }
     case 'sequential':
-      return { kind: 'sequential', alpha: raw.alpha ?? DEFAULT_ALPHA, ...(raw.margin !== undefined ? { margin: judgeNumber(raw.margin) } : {}) }
+      return {
+        kind: 'sequential',
+        alpha: raw.alpha ?? DEFAULT_ALPHA,
+        ...(raw.margin !== undefined ? { margin: judgeNumber(raw.margin) } : {}),
+        ...(raw.maxRatio !== undefined ? { maxRatio: raw.maxRatio } : {}),
+      }
     case 'mannWhitney': {
       const d = MANN_WHITNEY_DEFAULTS
       const critical = raw.critical ?? d.critical

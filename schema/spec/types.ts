@@ -134,6 +134,12 @@ export interface SequentialJudgeSpec {
    * (0.5 pp; 50 %).
    */
   margin?: number
+  /**
+   * Error counts only: PASS also needs the canary's error rate shown below this multiple of
+   * the baseline's (a ratio above 1). Unset: the judge's default, 2 (a doubled error rate is a
+   * regression however few points it adds).
+   */
+  maxRatio?: number
 }
 
 /** Which change of a value is bad: a rise, a fall, or either. */

@@ -30,6 +30,8 @@ export interface TimedIncrement extends CountIncrement {
   /** ms since the epoch; for a difference, the earlier sample's end. */
   start: number
   end: number
+  /** The canary's weight (percent) during the sample, as the provider reported it. */
+  weight: number
 }
 
 export interface IncrementsResult {
@@ -98,6 +100,7 @@ export function countIncrements(history: readonly WindowSample[], read: (sample:
         canaryErrors: counts.canaryErrors - previous.counts.canaryErrors,
         baselineRequests: counts.baselineRequests - previous.counts.baselineRequests,
         baselineErrors: counts.baselineErrors - previous.counts.baselineErrors,
+        weight: sample.canaryWeight,
       }
       previous = current
       if (!plausible(difference)) {
@@ -117,6 +120,7 @@ export function countIncrements(history: readonly WindowSample[], read: (sample:
         canaryErrors: counts.canaryErrors,
         baselineRequests: counts.baselineRequests,
         baselineErrors: counts.baselineErrors,
+        weight: sample.canaryWeight,
       })
       coveredUntil = bounds.end
     } else {
@@ -155,4 +159,42 @@ export function disjointSamples(history: readonly WindowSample[], usable: (sampl
     coveredUntil = bounds.end
   }
   return { samples, overlapping, unusable }
+}
+
+/**
+ * Pools consecutive intervals until each pool holds at least `minRequests` requests of both
+ * versions together, never across a change of the canary's weight. At low traffic a
+ * one-second interval often holds a single request, and an error that is the only request of
+ * its interval says nothing about who fails more (given the interval's counts, it came from
+ * whoever served it): pooled, it counts against the pool's traffic split. Where pools end
+ * depends only on request counts and weights, never on errors; an unfinished pool is left
+ * out until it is complete (or the weight changes), so the evidence only ever grows by whole
+ * pools. At 100 requests/s every one-second interval is a pool of its own.
+ */
+export function poolIncrements(increments: readonly TimedIncrement[], minRequests: number): TimedIncrement[] {
+  const pools: TimedIncrement[] = []
+  let pending: TimedIncrement | null = null
+  for (const inc of increments) {
+    if (pending !== null && pending.weight !== inc.weight) {
+      pools.push(pending)
+      pending = null
+    }
+    pending =
+      pending === null
+        ? { ...inc }
+        : {
+            start: pending.start,
+            end: inc.end,
+            weight: inc.weight,
+            canaryRequests: pending.canaryRequests + inc.canaryRequests,
+            canaryErrors: pending.canaryErrors + inc.canaryErrors,
+            baselineRequests: pending.baselineRequests + inc.baselineRequests,
+            baselineErrors: pending.baselineErrors + inc.baselineErrors,
+          }
+    if (pending.canaryRequests + pending.baselineRequests >= minRequests) {
+      pools.push(pending)
+      pending = null
+    }
+  }
+  return pools
 }

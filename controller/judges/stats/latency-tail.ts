@@ -1,0 +1,139 @@
+/**
+ * Latency as counts: the share of requests slower than the baseline's quantile, tested with
+ * the same error-share test as errors (error-share.ts).
+ *
+ * Sentra's proxy keeps a latency histogram per version and second on fixed 10 % buckets
+ * (controller/proxy/latency-histogram.ts), and the built-in provider hands the window's bucket
+ * counts to the judge. For each disjoint interval i the test fixes a threshold bucket Tᵢ from
+ * the baseline's requests of the EARLIER intervals only (the bucket holding their q-quantile),
+ * then counts, in interval i, the canary's and the baseline's requests in buckets above Tᵢ:
+ * "slow" requests. Tᵢ is chosen before interval i's requests are seen, so if both versions'
+ * latencies follow the same law in interval i (whatever it is, and however it changes over
+ * time), every request of interval i is slow with the same probability, and a slow request
+ * comes from the canary with probability p0ᵢ = the canary's share of interval i's requests:
+ * exactly the null of the error-share test. A canary that is slower only in its tail (2 % of
+ * requests 5 × slower) doubles its share of requests above the baseline's p99 while its p95
+ * hardly moves; a canary 50 % slower triples its share above the baseline's p95. The
+ * per-request counts carry far more evidence than the three quantiles of a one-second window.
+ *
+ * A gate on the g-quantile tests every threshold at or above g (p95: the baseline's p95 and
+ * p99; p50: p50, p95 and p99), as the quantile pairs do: a slower p99 is a latency regression
+ * for a p95 gate as much as a slower p95. The e-value is the average of the thresholds' e-values
+ * (an average of e-processes is one), so looking at every tick keeps the false-alarm bound.
+ * What it assumes: given an interval's totals, whether a request is slow is independent of the
+ * others (as for errors).
+ */
+import { type CountIncrement, DEFAULT_FAIL_RATIOS, ErrorShareTest } from './error-share.ts'
+
+/** One version's histogram in one interval: counts per bucket of the proxy's fixed buckets. */
+export type BucketCounts = readonly number[]
+
+/**
+ * Baseline requests needed before a threshold is used, so that its bucket is a fair estimate
+ * of the quantile: about 5 requests above it (p99: 500, p95: 100, p50: 10). Validity does
+ * not depend on it (any threshold fixed in advance gives a valid test), only power does.
+ */
+function minimumBaseline(q: number): number {
+  return Math.ceil(5 / (1 - q))
+}
+
+/** The bucket that holds the q-quantile of `counts` (rank ⌈q·total⌉), or null when empty. */
+export function quantileBucket(counts: ArrayLike<number>, total: number, q: number): number | null {
+  if (!(total > 0)) return null
+  const rank = Math.max(1, Math.ceil(q * total))
+  let seen = 0
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i] ?? 0
+    if (seen >= rank) return i
+  }
+  return null
+}
+
+/** Requests in buckets strictly above `bucket`. */
+function above(counts: BucketCounts, bucket: number): number {
+  let n = 0
+  for (let i = bucket + 1; i < counts.length; i++) n += counts[i] ?? 0
+  return n
+}
+
+function total(counts: BucketCounts): number {
+  let n = 0
+  for (const c of counts) n += c
+  return n
+}
+
+/** Whether `counts` is a usable histogram: finite, non-negative counts. */
+export function validBuckets(counts: unknown): counts is BucketCounts {
+  return Array.isArray(counts) && counts.length > 0 && counts.every((c) => typeof c === 'number' && Number.isFinite(c) && c >= 0)
+}
+
+export interface ThresholdSummary {
+  /** The baseline quantile that sets the threshold. */
+  quantile: number
+  /** Intervals that had a threshold (enough earlier baseline requests). */
+  intervals: number
+  canaryRequests: number
+  canarySlow: number
+  baselineRequests: number
+  baselineSlow: number
+  /** ln e-value of "the canary is more often slower than the threshold than the baseline". */
+  logE: number
+}
+
+/**
+ * Accumulates disjoint intervals (oldest first) and answers the combined FAIL e-value. One
+ * error-share test per threshold; O(grid + buckets) per interval.
+ */
+export class LatencyTailTest {
+  readonly #quantiles: readonly number[]
+  readonly #tests: ErrorShareTest[]
+  readonly #tallies: Omit<ThresholdSummary, 'logE' | 'quantile'>[]
+  /** Baseline histogram of every interval added so far: where the next thresholds come from. */
+  readonly #baseline: Float64Array
+  #baselineTotal = 0
+
+  constructor(quantiles: readonly number[], alpha: number, buckets: number) {
+    if (quantiles.length === 0) throw new RangeError('quantiles must not be empty')
+    this.#quantiles = [...quantiles]
+    // Margin and pass ratios are unused (FAIL only); the floor is off: latency has no floor.
+    this.#tests = this.#quantiles.map(() => new ErrorShareTest({ alpha, margin: 2, floor: null, failRatios: DEFAULT_FAIL_RATIOS }))
+    this.#tallies = this.#quantiles.map(() => ({ intervals: 0, canaryRequests: 0, canarySlow: 0, baselineRequests: 0, baselineSlow: 0 }))
+    this.#baseline = new Float64Array(buckets)
+  }
+
+  /** Adds one interval's histograms (same bucket layout as the constructor's). */
+  add(canary: BucketCounts, baseline: BucketCounts): void {
+    const nc = total(canary)
+    const nb = total(baseline)
+    for (let j = 0; j < this.#quantiles.length; j++) {
+      const q = this.#quantiles[j]!
+      if (this.#baselineTotal < minimumBaseline(q)) continue
+      const bucket = quantileBucket(this.#baseline, this.#baselineTotal, q)
+      if (bucket === null) continue
+      const inc: CountIncrement = { canaryRequests: nc, canaryErrors: above(canary, bucket), baselineRequests: nb, baselineErrors: above(baseline, bucket) }
+      this.#tests[j]!.add(inc)
+      const t = this.#tallies[j]!
+      t.intervals += 1
+      t.canaryRequests += inc.canaryRequests
+      t.canarySlow += inc.canaryErrors
+      t.baselineRequests += inc.baselineRequests
+      t.baselineSlow += inc.baselineErrors
+    }
+    // Only now: interval i's threshold never depends on interval i itself.
+    for (let i = 0; i < baseline.length && i < this.#baseline.length; i++) this.#baseline[i]! += baseline[i] ?? 0
+    this.#baselineTotal += nb
+  }
+
+  /** Per threshold: counts and ln e-value. */
+  thresholds(): ThresholdSummary[] {
+    return this.#quantiles.map((quantile, j) => ({ quantile, ...this.#tallies[j]!, logE: this.#tests[j]!.logEFail() }))
+  }
+
+  /** ln of the combined FAIL e-value: the average of the thresholds' e-values. */
+  get logE(): number {
+    const logs = this.#tests.map((t) => t.logEFail())
+    const max = Math.max(...logs)
+    if (!Number.isFinite(max)) return max
+    return max + Math.log(logs.reduce((s, l) => s + Math.exp(l - max), 0) / logs.length)
+  }
+}
