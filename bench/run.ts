@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   api: () => import('./api.ts'),
   detection: () => import('./detection.ts'),
   canary: () => import('./canary/index.ts'),
+  controller: () => import('./controller/index.ts'),
   dashboard: () => import('./dashboard.ts'),
   otlp: () => import('./otlp.ts'),
   proxy: () => import('./proxy/index.ts'),

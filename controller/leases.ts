@@ -70,6 +70,9 @@ export class RedisLeases implements LeaseManager {
 
   constructor(url: string, { prefix = 'sentra:' }: { prefix?: string } = {}) {
     this.#redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true })
+    // Connection errors reach the caller as failed commands (a lease not renewed is dropped);
+    // without a listener ioredis would print every reconnect attempt while Redis is down.
+    this.#redis.on('error', () => {})
     this.#prefix = prefix
   }
 

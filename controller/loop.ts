@@ -2,8 +2,9 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { Bus, Unsubscribe } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
+import { FencedError } from '../schema/store/leases.ts'
 import type { Lease, LeaseManager } from './leases.ts'
-import { tickRollout, type TickContext, type TickMemory } from './tick.ts'
+import { CannotServeError, tickRollout, type TickContext, type TickMemory } from './tick.ts'
 import { traceTick } from './tracing.ts'
 
 export interface ControllerOptions extends Omit<TickContext, 'holder'> {
@@ -22,6 +23,8 @@ export interface ControllerOptions extends Omit<TickContext, 'holder'> {
 
 interface Owned {
   lease: Lease
+  /** Our fencing token in the store (LeaseRepository.takeFence), checked by every write and target call. */
+  fence: number
   timer: NodeJS.Timeout | null
   running: boolean
   /** A tick was asked for while one ran: run again right after. */
@@ -42,6 +45,8 @@ export class Controller {
   #scanTimer: NodeJS.Timeout | null = null
   #scanning: Promise<void> | null = null
   #inFlight = 0
+  /** Rollouts handed back because this process cannot serve them: not taken again before this time. */
+  readonly #handedBack = new Map<string, number>()
   readonly #waiting: (() => void)[] = []
   #stopped = false
 
@@ -97,8 +102,10 @@ export class Controller {
       log?.(`controller: cannot list active rollouts: ${error instanceof Error ? error.message : String(error)}`)
       return
     }
+    // A set: with thousands of rollouts held, `includes` per held rollout made each scan quadratic.
+    const isActive = new Set(active)
     for (const [id, owned] of this.#owned) {
-      if (!active.includes(id)) {
+      if (!isActive.has(id)) {
         this.#drop(id, owned)
         continue
       }
@@ -107,11 +114,22 @@ export class Controller {
         this.#drop(id, owned)
       }
     }
+    for (const [id, until] of this.#handedBack) if (until <= Date.now() || !isActive.has(id)) this.#handedBack.delete(id)
     for (const id of active) {
-      if (this.#owned.has(id) || this.#stopped) continue
+      if (this.#owned.has(id) || this.#stopped || this.#handedBack.has(id)) continue
       const lease = await leases.acquire(`rollout:${id}`, this.holder, this.#ttl).catch(() => null)
       if (!lease) continue
-      this.#owned.set(id, { lease, timer: null, running: false, again: false, memory: { history: new Map() } })
+      // The store's own token, taken after the lease: it fences out every earlier holder
+      // (even one whose Redis lease state was lost). No token, no rollout: try again next scan.
+      let fence: number
+      try {
+        fence = await store.leases.takeFence(`rollout:${id}`, this.holder)
+      } catch (error) {
+        log?.(`controller: cannot take the fencing token of rollout ${id}: ${error instanceof Error ? error.message : String(error)}`)
+        void leases.release(lease).catch(() => undefined)
+        continue
+      }
+      this.#owned.set(id, { lease, fence, timer: null, running: false, again: false, memory: { history: new Map() } })
       this.#options.metrics?.held(this.#owned.size)
       this.#schedule(id, 0)
     }
@@ -147,6 +165,9 @@ export class Controller {
   async #run(id: string, owned: Owned, due: number): Promise<void> {
     owned.running = true
     await this.#slot()
+    // On SQLite a tick's store calls are synchronous: without a turn of the event loop between
+    // ticks, a round of due ticks runs as one block and freezes the API served by this process.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     let next: number | null = null
     const { metrics } = this.#options
     const started = performance.now()
@@ -154,7 +175,8 @@ export class Controller {
       if (this.#owned.get(id) !== owned) return
       // Lag: timer slack plus the wait for a concurrency slot.
       metrics?.tickLag.observe(Math.max(0, started - due) / 1000)
-      const result = await traceTick(id, () => tickRollout({ ...this.#options, holder: this.holder }, id, owned.memory))
+      const fence = { name: `rollout:${id}`, token: owned.fence }
+      const result = await traceTick(id, () => tickRollout({ ...this.#options, holder: this.holder, fence }, id, owned.memory))
       metrics?.tickDuration.observe((performance.now() - started) / 1000)
       if (result.finished) {
         this.#drop(id, owned)
@@ -162,6 +184,20 @@ export class Controller {
       }
       next = result.nextTickMs
     } catch (error) {
+      if (error instanceof FencedError) {
+        // A newer holder took the rollout while we were paused or cut off: let go at once.
+        this.#options.log?.(`controller: lost rollout ${id} to a newer holder: ${error.message}`)
+        if (this.#owned.get(id) === owned) this.#drop(id, owned)
+        return
+      }
+      if (error instanceof CannotServeError) {
+        // Another process here serves the application (a controller that held it before):
+        // give the lease back and stay away a few scans, so that one takes the rollout.
+        this.#options.log?.(`controller: handing rollout ${id} back: ${error.message}`)
+        this.#handedBack.set(id, Date.now() + 5 * (this.#options.scanIntervalMs ?? 1000))
+        if (this.#owned.get(id) === owned) this.#drop(id, owned)
+        return
+      }
       this.#options.log?.(`controller: tick of rollout ${id} failed: ${error instanceof Error ? error.message : String(error)}`)
       next = 1000
     } finally {

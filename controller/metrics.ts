@@ -58,6 +58,18 @@ function sameLabels(a: Labels<'application' | 'gate' | 'role'>, b: Labels<'appli
   return a.application === b.application && a.gate === b.gate && a.role === b.role
 }
 
+function gateValueKey(labels: Labels<'application' | 'gate' | 'role'>): string {
+  return JSON.stringify([labels.application, labels.gate, labels.role])
+}
+
+/** Adds `delta` to the count of `key` (dropping it at 0) and returns the new count. */
+function count(counts: Map<string, number>, key: string, delta: number): number {
+  const n = (counts.get(key) ?? 0) + delta
+  if (n > 0) counts.set(key, n)
+  else counts.delete(key)
+  return n
+}
+
 interface Tracked {
   application: string
   /** Gate-value label sets set for this rollout, removed when it goes. */
@@ -134,6 +146,13 @@ export class ControllerMetrics {
     gateValue: LabelCap<'application' | 'gate' | 'role'>
   }
   readonly #rollouts = new Map<string, Tracked>()
+  /**
+   * Tracked rollouts per canary-weight and per gate-value label set: finished() asks these
+   * instead of scanning every other rollout (with 10,000 held, letting go of all of them
+   * took seconds of blocked event loop; bench/controller).
+   */
+  readonly #weightUsers = new Map<string, number>()
+  readonly #gateValueUsers = new Map<string, number>()
 
   /** `cap`: distinct label sets per metric before "other" (MAX_LABEL_SETS; smaller in tests). */
   constructor({ cap = MAX_LABEL_SETS }: { cap?: number } = {}) {
@@ -163,7 +182,9 @@ export class ControllerMetrics {
         if (value === null || !Number.isFinite(value)) continue
         const labels = this.#caps.gateValue.bound({ application, gate: verdict.gate, role })
         this.gateValue.set(labels, value)
-        if (!tracked.gateValues.some((l) => sameLabels(l, labels))) tracked.gateValues.push(labels)
+        if (tracked.gateValues.some((l) => sameLabels(l, labels))) continue
+        tracked.gateValues.push(labels)
+        count(this.#gateValueUsers, gateValueKey(labels), 1)
       }
     }
   }
@@ -187,8 +208,13 @@ export class ControllerMetrics {
   /** The rollout's observed canary weight after a tick. */
   weight(rolloutId: string, application: string, weight: number): void {
     const tracked = this.#tracked(rolloutId, application)
-    tracked.weight = this.#caps.canaryWeight.bound({ application })
-    this.canaryWeight.set(tracked.weight, weight)
+    const labels = this.#caps.canaryWeight.bound({ application })
+    if (tracked.weight?.application !== labels.application) {
+      if (tracked.weight) count(this.#weightUsers, tracked.weight.application, -1)
+      count(this.#weightUsers, labels.application, 1)
+    }
+    tracked.weight = labels
+    this.canaryWeight.set(labels, weight)
   }
 
   /** The rollout finished, or this controller no longer holds it: its gauges go (unless another rollout shares a label set, e.g. "other"). */
@@ -196,13 +222,12 @@ export class ControllerMetrics {
     const tracked = this.#rollouts.get(rolloutId)
     if (!tracked) return
     this.#rollouts.delete(rolloutId)
-    const others = [...this.#rollouts.values()]
-    if (tracked.weight && !others.some((t) => t.weight?.application === tracked.weight?.application)) {
+    if (tracked.weight && count(this.#weightUsers, tracked.weight.application, -1) === 0) {
       this.canaryWeight.remove(tracked.weight)
       this.#caps.canaryWeight.forget(tracked.weight)
     }
     for (const labels of tracked.gateValues) {
-      if (others.some((t) => t.gateValues.some((l) => sameLabels(l, labels)))) continue
+      if (count(this.#gateValueUsers, gateValueKey(labels), -1) > 0) continue
       this.gateValue.remove(labels)
       this.#caps.gateValue.forget(labels)
     }

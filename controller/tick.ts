@@ -1,6 +1,7 @@
 import type { Bus } from '../schema/events/bus.ts'
 import { assertSpec, type AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
+import { FencedError } from '../schema/store/leases.ts'
 import type { Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
 import { evaluateGates, rememberIncrements, type GateEvaluation } from './evaluate.ts'
 import { evidenceKeys, linkEvidence } from './evidence-links.ts'
@@ -8,6 +9,8 @@ import type { ControllerMetrics } from './metrics.ts'
 import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
 import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback } from './tick/gates.ts'
+import { ProxyListenError } from './proxy/registry.ts'
+import { fencedTarget } from './targets/fenced.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
 import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
 import { annotateTick, traceDecision } from './tracing.ts'
@@ -24,6 +27,11 @@ export interface TickContext {
   log?: (line: string) => void
   /** Sentra's own metrics of the analysis (controller/metrics.ts); none recorded when unset. */
   metrics?: ControllerMetrics
+  /**
+   * This holder's fencing token for the rollout (LeaseRepository.takeFence): checked by the
+   * store in the tick's transaction and before every target call. Unset: no fencing.
+   */
+  fence?: { name: string; token: number }
 }
 
 /** What a controller keeps between ticks of one rollout (lost on restart; nothing depends on it). */
@@ -57,6 +65,24 @@ function machineState(rollout: Rollout, steps: readonly RolloutStep[], spec: App
 }
 
 /**
+ * This controller cannot serve the application's address: another process on this host
+ * holds it (for the process target, usually another controller that still serves the
+ * application). The loop hands the rollout back so that one can take it (docs/ha.md).
+ */
+export class CannotServeError extends Error {
+  override readonly name = 'CannotServeError'
+}
+
+/**
+ * Not the canary's fault: this holder lost the rollout, or cannot serve the application's
+ * address (another controller on this host still holds it). The tick stops and the loop lets
+ * go of the rollout; treating either as a failed canary would roll back a good version.
+ */
+function notTheCanary(error: unknown): boolean {
+  return error instanceof FencedError || error instanceof ProxyListenError
+}
+
+/**
  * Desired and observed agree before anything is decided: after a crash, the new holder
  * re-applies what was decided (canary running, stable running, traffic at the desired
  * weight, a rollback finished). Returns why the canary is broken, if it is.
@@ -73,6 +99,7 @@ async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Pro
       await target.ensureStable(ref.application, ref.canaryVersion)
       return null
     } catch (error) {
+      if (notTheCanary(error)) throw error
       return `${ref.canaryVersion} could not be started: ${message(error)}`
     }
   }
@@ -83,6 +110,7 @@ async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Pro
     await target.ensureStable(ref.application, rollout.fromVersion)
     await target.prepare(ref)
   } catch (error) {
+    if (notTheCanary(error)) throw error
     return `the canary ${ref.canaryVersion} could not be started: ${message(error)}`
   }
   if ((await target.observedWeight(ref)) !== rollout.desiredWeight) await target.setWeight(ref, rollout.desiredWeight)
@@ -174,13 +202,19 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
   const [steps = []] = await store.rollouts.stepsFor([rolloutId])
   const ref: RolloutRef = { rolloutId, application: spec, stableVersion: rollout.fromVersion, canaryVersion: rollout.toVersion }
-  const target = ctx.targets(spec.target.kind)
+  // Fencing (docs/ha.md): a holder that lost the rollout to a newer one writes nothing and moves nothing.
+  const { fence } = ctx
+  const checkFence = (on: Store): Promise<void> => (fence ? on.leases.checkFence(fence.name, fence.token) : Promise.resolve())
+  const platform = ctx.targets(spec.target.kind)
+  const target = platform && fence ? fencedTarget(platform, () => checkFence(store)) : platform
 
   let canaryFailure: string | null = target ? null : `this controller has no ${spec.target.kind} target`
   if (target) {
     try {
       canaryFailure = await reconcile(target, ref, rollout)
     } catch (error) {
+      if (error instanceof FencedError) throw error
+      if (error instanceof ProxyListenError) throw new CannotServeError(`${spec.name} ${rollout.toVersion}: ${error.message}`, { cause: error })
       log?.(`${spec.name} ${rollout.toVersion}: could not reconcile the target: ${message(error)}`)
       return { finished: false, nextTickMs: spec.intervalMs }
     }
@@ -246,6 +280,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
 
   const at = new Date(now)
   const written = await store.transaction(async (tx) => {
+    await checkFence(tx)
     if (evaluations) await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
     const updated = await tx.rollouts.update(
       rolloutId,
@@ -298,10 +333,15 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       const observed = await target.observedWeight(ref)
       const canaryWeight = decision.action === 'INITIAL_DEPLOY' ? 100 : observed
       if (canaryWeight !== null && canaryWeight !== written.canaryWeight) {
-        final = await store.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq })
+        final = await store.transaction(async (tx) => {
+          await checkFence(tx)
+          return tx.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq })
+        })
         changes.push({ seq: final.seq, status: final.status, kind: 'weight' })
       }
     } catch (error) {
+      // A newer holder has the rollout: it re-applies the stored decision, not us.
+      if (error instanceof FencedError) throw error
       // Stored already: the next tick's reconcile retries the actuation.
       log?.(`${spec.name} ${rollout.toVersion}: actuation failed, will retry: ${message(error)}`)
     }

@@ -1,4 +1,13 @@
-import type { Executor } from './executor.ts'
+import { isUniqueViolation } from './errors.ts'
+import { inTransaction, type Executor } from './executor.ts'
+
+/** A write or target call by a holder whose fencing token is no longer the newest (docs/ha.md). */
+export class FencedError extends Error {
+  override readonly name = 'FencedError'
+}
+
+/** The row of a fence: the same table as the leases, never live as a lease (expires_at 0). */
+const fenceKey = (name: string): string => `fence:${name}`
 
 /** A held lease: `token` is the fencing token, larger for every new holder of the same name. */
 export interface Lease {
@@ -71,5 +80,46 @@ export class LeaseRepository {
   async holderOf(name: string, now = Date.now()): Promise<Lease | null> {
     const row = await this.#db.kysely.selectFrom('leases').selectAll().where('name', '=', name).where('expires_at', '>', now).executeTakeFirst()
     return row ? { name: row.name, holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at) } : null
+  }
+
+  /**
+   * Store-side fencing (docs/ha.md): a controller that has just taken `name` (from Redis or
+   * from this table) bumps the fence and gets its token. The store's counter grows by one on
+   * every take, whatever happened to Redis, so the newest holder always has the largest token.
+   */
+  async takeFence(name: string, holder: string): Promise<number> {
+    const key = fenceKey(name)
+    return inTransaction(this.#db.kysely, async (trx) => {
+      // Insert first: on MySQL an UPDATE of a missing row takes a gap lock, and two first
+      // takes of different rollouts would then deadlock on each other's insert.
+      try {
+        await trx.insertInto('leases').values({ name: key, holder, token: 1, expires_at: 0 }).execute()
+        return 1
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error
+      }
+      await trx
+        .updateTable('leases')
+        .set((eb) => ({ token: eb('token', '+', 1), holder }))
+        .where('name', '=', key)
+        .execute()
+      const row = await trx.selectFrom('leases').select('token').where('name', '=', key).executeTakeFirstOrThrow()
+      return Number(row.token)
+    })
+  }
+
+  /**
+   * Throws FencedError unless `token` is still the newest for `name`. Inside a transaction on
+   * MySQL the fence row stays locked until commit, so a takeover waits for this write to end
+   * and everything after it is refused.
+   */
+  async checkFence(name: string, token: number): Promise<void> {
+    let query = this.#db.kysely.selectFrom('leases').select(['token', 'holder']).where('name', '=', fenceKey(name))
+    if (this.#db.dialect === 'mysql' && this.#db.kysely.isTransaction) query = query.forUpdate()
+    const row = await query.executeTakeFirst()
+    const current = row ? Number(row.token) : null
+    if (current !== token) {
+      throw new FencedError(`${name}: fencing token ${token} is stale (the newest is ${current ?? 'none'}, held by ${row?.holder ?? 'nobody'}); not acting`)
+    }
   }
 }
