@@ -7,9 +7,10 @@
  * | 1 | the API refused or failed the request, a spec is invalid, or (`watch`) the rollout ended ROLLED_BACK, ABORTED or FAILED |
  * | 2 | usage: unknown command or flag, a missing or bad argument, not logged in; nothing was sent |
  * | 3 | the API could not be reached (`watch`: not again within 5 minutes of losing it) |
+ * | 4 | `audit verify` found a broken link in the decision log |
  * | 130 | `watch` was interrupted (Ctrl-C) |
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, broken: 4, interrupted: 130 } as const
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
 /** A failure with a message for people, extra lines of detail, and an exit code. */

@@ -35,7 +35,7 @@ export function overview(): string {
     ...flagLines(GLOBAL_FLAGS),
     '',
     'The server and token come from SENTRA_URL and SENTRA_TOKEN, else from `sentra login`.',
-    'Exit codes: 0 done, 1 failed (API error, invalid spec, rollout not successful), 2 usage, 3 unreachable.',
+    'Exit codes: 0 done, 1 failed (API error, invalid spec, rollout not successful), 2 usage, 3 unreachable, 4 `audit verify` found a broken link.',
     'Run `sentra <command> --help` for a command\'s arguments and flags.',
     '',
   ].join('\n')

@@ -8,15 +8,18 @@ import { OTLP_PATHS, OtlpReceiver, type OtlpReceiverOptions } from '../controlle
 import type { Bus } from '../schema/events/bus.ts'
 import { createContext, graphSchema, type Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
+import { acceptsGraphqlAnswer } from './accept.ts'
 import { authenticate, requestToken, sameOrigin, SESSION_COOKIE } from './auth.ts'
 import { maskError } from './errors.ts'
 import { checkReadiness } from './health.ts'
-import { DEFAULT_LIMITS, useQueryLimits, type QueryLimits } from './limits.ts'
+import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, useQueryLimits, type QueryLimits } from './limits.ts'
+import { RateLimiter, rateLimitedMessage, type RateLimit } from './rate-limit.ts'
+import { useQueryTimeout } from './timeout.ts'
 import { ServerMetrics, useOperationMetrics } from './metrics.ts'
 import { loadPersistedDocuments, usePersistedDocuments, type PersistedDocuments } from './persisted.ts'
 import { attachGraphqlWs } from './websocket.ts'
 
-export const MAX_BODY_BYTES = 1 << 20
+export { DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES } from './limits.ts'
 
 /**
  * The dashboard (web/serve.ts), when this process serves it: every path that is not the
@@ -33,7 +36,16 @@ export interface ApiServerOptions {
   bus: Bus
   graphiql?: boolean
   production?: boolean
-  limits?: QueryLimits
+  /** Depth, aliases, tokens, directives, cost (docs/security.md); each one omitted keeps its default. */
+  limits?: Partial<QueryLimits>
+  /** The largest request body over HTTP (413 beyond) and graphql-ws message (closed with 1009 beyond). */
+  maxBodyBytes?: number
+  /** Operations per token (per IP without a valid token); null = no rate limit, the default here (the process reads SENTRA_RATE_LIMIT). */
+  rateLimit?: RateLimit | null
+  /** Queries running longer are cancelled with QUERY_TIMEOUT; null = no timeout. */
+  queryTimeoutMs?: number | null
+  /** `__schema` / `__type` queries (SENTRA_INTROSPECTION); on by default. */
+  introspection?: boolean
   dashboard?: DashboardMount
   /**
    * More registries served at /metrics with the server's own (the embedded controller's).
@@ -81,6 +93,10 @@ function unauthenticated(res: ServerResponse): void {
   )
 }
 
+function tooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
+  json(res, 429, { errors: [{ message: rateLimitedMessage(retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds } }] }, { 'retry-after': String(retryAfterSeconds) })
+}
+
 /**
  * The API process: yoga over HTTP and graphql-ws on one port and one path (/graphql),
  * plus /healthz, /readyz, /metrics and /login. Every request but health, readiness and
@@ -91,7 +107,11 @@ export function createApiServer({
   bus,
   graphiql = false,
   production = false,
-  limits = DEFAULT_LIMITS,
+  limits: givenLimits = {},
+  maxBodyBytes = MAX_BODY_BYTES,
+  rateLimit = null,
+  queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
+  introspection = true,
   dashboard,
   extraRegistries = [],
   persistedOnly = false,
@@ -100,6 +120,8 @@ export function createApiServer({
   otlp: otlpOptions = {},
 }: ApiServerOptions): ApiServer {
   const otlp = otlpOptions === false ? null : new OtlpReceiver({ store, ...otlpOptions })
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...givenLimits }
+  const rateLimiter = rateLimit ? new RateLimiter(rateLimit) : null
   const metrics = new ServerMetrics()
   // Only the server's registry collects the process defaults, so the merge has no duplicates.
   const served = extraRegistries.length > 0 ? Registry.merge([metrics.registry, ...extraRegistries]) : metrics.registry
@@ -108,6 +130,8 @@ export function createApiServer({
     graphqlEndpoint: '/graphql',
     graphiql,
     landingPage: false,
+    // One operation per request: a JSON array body is refused (400), so a rate limit and a
+    // body limit count operations, not requests (docs/security.md, "Batching").
     batching: false,
     // Expected errors (bad input, conflicts) are answers, not incidents; maskError logs the unexpected ones.
     logging: false,
@@ -117,7 +141,8 @@ export function createApiServer({
       // A browser cannot add Authorization or our header to a cross-site form or image request.
       useCSRFPrevention({ requestHeaders: ['authorization', 'x-sentra-csrf', 'x-graphql-yoga-csrf'] }),
       usePersistedDocuments(persistedDocuments, { only: persistedOnly }),
-      useQueryLimits(limits, { hideSuggestions: production }),
+      useQueryLimits(limits, { hideSuggestions: production, introspection }),
+      ...(queryTimeoutMs ? [useQueryTimeout(queryTimeoutMs)] : []),
       useOperationMetrics(metrics),
     ],
   })
@@ -145,21 +170,35 @@ export function createApiServer({
       if (dashboard) return dashboard.handle(req, res)
       return json(res, 404, { error: 'not found' })
     }
+    // An address whose requests keep failing to authenticate is held off before the next
+    // token check (each one costs a hash); its bucket is charged only by failures (below).
+    const address = `ip:${req.socket.remoteAddress ?? 'unknown'}`
+    const held = pathname === '/graphql' ? rateLimiter?.peek(address) : undefined
+    if (held && !held.allowed) return tooManyRequests(res, held.retryAfterSeconds)
     const actor = await authenticate(store, requestToken(req)?.token)
     if (pathname === '/metrics') {
       if (!actor) return unauthenticated(res)
+      // The controller's series are labelled by application: a limited token would see them all.
+      if (actor.applications !== null) return json(res, 403, { error: '/metrics needs a token that is not limited to some applications' })
       res.writeHead(200, { 'content-type': served.contentType })
       res.end(await served.metrics())
       return
     }
     if (pathname === '/graphql') {
+      // Before anything is parsed: per token, or per address for requests without a valid one.
+      const limited = rateLimiter?.take(actor ? `token:${actor.tokenId}` : address)
+      if (limited && !limited.allowed) return tooManyRequests(res, limited.retryAfterSeconds)
       if (!actor) return unauthenticated(res)
       const length = Number(req.headers['content-length'] ?? 0)
       if (req.method === 'POST' && req.headers['content-length'] === undefined) {
         return json(res, 411, { errors: [{ message: 'a Content-Length header is required', extensions: { code: 'BAD_USER_INPUT' } }] })
       }
-      if (length > MAX_BODY_BYTES) {
-        return json(res, 413, { errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] })
+      if (length > maxBodyBytes) {
+        return json(res, 413, { errors: [{ message: `request body over ${maxBodyBytes} bytes (SENTRA_GRAPHQL_MAX_BYTES)`, extensions: { code: 'BAD_USER_INPUT', limit: 'bytes', maxBytes: maxBodyBytes } }] })
+      }
+      if (req.method === 'POST' && !acceptsGraphqlAnswer(req.headers.accept)) {
+        // Refused before execution: yoga would run a mutation first and then answer 406.
+        return json(res, 406, { errors: [{ message: 'Accept names no type a GraphQL answer comes in (application/graphql-response+json, application/json, text/event-stream, multipart/mixed)', extensions: { code: 'BAD_USER_INPUT' } }] })
       }
       await yoga.handle(req, res, { actor })
       return
@@ -232,7 +271,7 @@ export function createApiServer({
       else res.destroy()
     })
   })
-  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly } })
+  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly }, maxPayload: maxBodyBytes, rateLimiter })
 
   return {
     http,

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import type { Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
+import { MAX_TOKEN_LENGTH } from '../schema/store/tokens.ts'
 
 export const SESSION_COOKIE = 'sentra_session'
-const MAX_TOKEN_LENGTH = 256
 
 /** The token a request carries: `Authorization: Bearer …`, else the session cookie. */
 export function requestToken(req: IncomingMessage): { token: string; via: 'header' | 'cookie' } | null {
@@ -31,11 +31,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return null
 }
 
-/** The actor a token stands for, or null when it is unknown, revoked or malformed. */
+/** The actor a token stands for, or null when it is unknown, revoked, expired or malformed. */
 export async function authenticate(store: Store, token: string | null | undefined): Promise<Actor | null> {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null
   const found = await store.tokens.verify(token)
-  return found ? { tokenId: found.id, name: found.name, scope: found.scope } : null
+  return found ? { tokenId: found.id, name: found.name, scope: found.scope, applications: found.applications === null ? null : new Set(found.applications) } : null
 }
 
 /**

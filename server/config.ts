@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { traceUrlTemplateProblem } from '../schema/graph/trace-url.ts'
 import { DEFAULT_DATABASE_URL } from '../schema/store/connect.ts'
 import { configuredDockerHost } from '../controller/targets/docker-host.ts'
+import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, type QueryLimits } from './limits.ts'
+import type { RateLimit } from './rate-limit.ts'
 
 /** Everything a Sentra process reads from its environment (DESIGN.md, "Environment"). */
 export interface Config {
@@ -34,7 +36,20 @@ export interface Config {
    * SENTRA_KUBECONFIG=<file>; `kubeconfig` is that file, or null for the standard locations.
    */
   kubernetes: { kubeconfig: string | null } | null
+  /** SENTRA_MAX_DEPTH, _ALIASES, _TOKENS, _DIRECTIVES, _COST: per-operation limits (docs/security.md). */
+  limits: QueryLimits
+  /** SENTRA_GRAPHQL_MAX_BYTES: largest GraphQL request body over HTTP and graphql-ws message. */
+  graphqlMaxBytes: number
+  /** SENTRA_RATE_LIMIT: operations per second and burst, per token (per IP without one); null = off. */
+  rateLimit: RateLimit | null
+  /** SENTRA_QUERY_TIMEOUT_MS: queries running longer are cancelled; null = no timeout. */
+  queryTimeoutMs: number | null
+  /** SENTRA_INTROSPECTION: `__schema` / `__type` queries allowed. */
+  introspection: boolean
 }
+
+/** SENTRA_RATE_LIMIT by default: far above what the dashboard, the CLI or Grafana ask for. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 50, burst: 500 }
 
 export class ConfigError extends Error {}
 
@@ -100,6 +115,41 @@ function bytes(name: string, raw: string | undefined, fallback: number, min: num
   return value
 }
 
+function whole(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
+  return value
+}
+
+function limits(env: NodeJS.ProcessEnv): QueryLimits {
+  return {
+    maxDepth: whole('SENTRA_MAX_DEPTH', env.SENTRA_MAX_DEPTH, DEFAULT_LIMITS.maxDepth, 2, 100),
+    maxAliases: whole('SENTRA_MAX_ALIASES', env.SENTRA_MAX_ALIASES, DEFAULT_LIMITS.maxAliases, 0, 1000),
+    maxTokens: whole('SENTRA_MAX_TOKENS', env.SENTRA_MAX_TOKENS, DEFAULT_LIMITS.maxTokens, 100, 100_000),
+    maxDirectives: whole('SENTRA_MAX_DIRECTIVES', env.SENTRA_MAX_DIRECTIVES, DEFAULT_LIMITS.maxDirectives, 0, 1000),
+    maxCost: whole('SENTRA_MAX_COST', env.SENTRA_MAX_COST, DEFAULT_LIMITS.maxCost, 100, 100_000_000),
+  }
+}
+
+/** `<per second>/<burst>` (`50/500`), `<per second>` (burst the same), or `0`/`off`. */
+function rateLimit(raw: string | undefined): RateLimit | null {
+  if (raw === undefined || raw === '') return DEFAULT_RATE_LIMIT
+  if (/^(0|off)$/i.test(raw)) return null
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(raw)
+  const perSecond = Number(match?.[1])
+  const burst = match?.[2] !== undefined ? Number(match[2]) : Math.ceil(perSecond)
+  if (!match || !(perSecond > 0) || perSecond > 1_000_000 || burst < 1 || burst > 1_000_000) {
+    throw new ConfigError(`SENTRA_RATE_LIMIT: "${raw}" must be <operations per second>/<burst> (e.g. 50/500), <operations per second>, or 0 to turn it off`)
+  }
+  return { perSecond, burst }
+}
+
+function queryTimeout(raw: string | undefined): number | null {
+  if (raw === '0') return null
+  return milliseconds('SENTRA_QUERY_TIMEOUT_MS', raw, DEFAULT_QUERY_TIMEOUT_MS, 100, 600_000)
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = false } = {}): Config {
   const adminToken = env.SENTRA_ADMIN_TOKEN || null
   if (adminToken !== null && (adminToken.length < 16 || adminToken.length > 256 || /\s/.test(adminToken))) {
@@ -107,6 +157,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
   }
   const redisUrl = env.SENTRA_REDIS_URL || null
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`SENTRA_REDIS_URL: "${redisUrl}" is not a redis:// URL`)
+  const graphiql = flag('SENTRA_GRAPHIQL', env.SENTRA_GRAPHIQL, false)
+  const introspection = flag('SENTRA_INTROSPECTION', env.SENTRA_INTROSPECTION, true)
+  if (graphiql && !introspection) throw new ConfigError('SENTRA_INTROSPECTION=0 leaves GraphiQL (SENTRA_GRAPHIQL=1) without a schema: turn one of them off')
   return {
     databaseUrl: env.SENTRA_DATABASE_URL || DEFAULT_DATABASE_URL,
     redisUrl,
@@ -115,7 +168,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     adminToken,
     demo: flag('SENTRA_DEMO', env.SENTRA_DEMO, embedded),
     configFile: env.SENTRA_CONFIG || null,
-    graphiql: flag('SENTRA_GRAPHIQL', env.SENTRA_GRAPHIQL, false),
+    graphiql,
     production: env.NODE_ENV === 'production',
     processPorts: portRange(env.SENTRA_PROCESS_PORTS),
     metricsPort: env.SENTRA_METRICS_PORT ? port(env.SENTRA_METRICS_PORT, 'SENTRA_METRICS_PORT') : null,
@@ -125,5 +178,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
     traceUrlTemplate: traceUrlTemplate(env.SENTRA_TRACE_URL_TEMPLATE),
     kubernetes: kubernetes(env.SENTRA_KUBERNETES, env.SENTRA_KUBECONFIG),
+    limits: limits(env),
+    graphqlMaxBytes: bytes('SENTRA_GRAPHQL_MAX_BYTES', env.SENTRA_GRAPHQL_MAX_BYTES, MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
+    rateLimit: rateLimit(env.SENTRA_RATE_LIMIT),
+    queryTimeoutMs: queryTimeout(env.SENTRA_QUERY_TIMEOUT_MS),
+    introspection,
   }
 }

@@ -13,6 +13,12 @@ export function maskError(error: unknown, message: string): Error {
   const mapped = mapDomainError(original)
   if (mapped) return new GraphQLError(mapped.message, { path, extensions: mapped.extensions })
   if (error instanceof GraphQLError && !error.originalError) return error
+  // Yoga reads `variables`/`extensions` of a GET query string or a form body with a bare
+  // JSON.parse; bad text throws a SyntaxError here, unwrapped (resolver errors come wrapped
+  // in a GraphQLError), and it is the client's mistake, not ours.
+  if (error instanceof SyntaxError) {
+    return new GraphQLError('the request is not valid: its variables or extensions are not JSON', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })
+  }
   if (original instanceof GraphQLError) {
     // Our resolvers' errors carry a code; graphql-js's own (e.g. a bad enum in variables)
     // read best as graphql-js wrote them, with the variable and path it names.

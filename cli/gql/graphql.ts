@@ -4,6 +4,19 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What is wrong at a broken link of the decision log (docs/audit.md). */
+export type DecisionChainProblem =
+  /** The chain sequence repeats the previous decision's. */
+  | 'DUPLICATE_SEQ'
+  /** The stored hash is not the hash of the stored fields: this decision was changed. */
+  | 'HASH_MISMATCH'
+  /** The chain sequence goes back. */
+  | 'OUT_OF_ORDER'
+  /** prevHash is not the previous decision's hash: a decision before it was changed, removed or inserted. */
+  | 'PREV_HASH_MISMATCH'
+  /** The chain sequence skips ahead: decisions before this one were deleted. */
+  | 'SEQUENCE_GAP';
+
 export type RolloutStatus =
   | 'ABORTED'
   | 'FAILED'
@@ -49,6 +62,15 @@ export type CliApplyApplicationMutationVariables = Exact<{
 
 
 export type CliApplyApplicationMutation = { applyApplication: { id: string, name: string, stableVersion: string | null, createdAt: string, updatedAt: string } };
+
+export type CliAuditVerifyQueryVariables = Exact<{
+  rollout?: string | number | null | undefined;
+  after?: string | null | undefined;
+  limit?: number | null | undefined;
+}>;
+
+
+export type CliAuditVerifyQuery = { auditVerify: { ok: boolean, rolloutsChecked: number, decisionsChecked: number, brokenRollouts: number, next: string | null, firstBroken: { rolloutId: string, chainSeq: number, decisionId: string, problem: DecisionChainProblem, expected: string, actual: string, message: string } | null, head: { rolloutId: string, chainSeq: number, decisionId: string, hash: string } | null } };
 
 export type CliRolloutSummaryFragment = { id: string, applicationName: string, fromVersion: string | null, toVersion: string, status: RolloutStatus, canaryWeight: number, currentStepIndex: number };
 
@@ -252,6 +274,32 @@ export const CliApplyApplicationDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:af696226f4a65162ec6d84c261d9ed27daef6ff52d2c8e753bb784f2e041262a"}) as unknown as TypedDocumentString<CliApplyApplicationMutation, CliApplyApplicationMutationVariables>;
+export const CliAuditVerifyDocument = new TypedDocumentString(`
+    query CliAuditVerify($rollout: ID, $after: String, $limit: Int) {
+  auditVerify(rollout: $rollout, after: $after, limit: $limit) {
+    ok
+    rolloutsChecked
+    decisionsChecked
+    brokenRollouts
+    firstBroken {
+      rolloutId
+      chainSeq
+      decisionId
+      problem
+      expected
+      actual
+      message
+    }
+    head {
+      rolloutId
+      chainSeq
+      decisionId
+      hash
+    }
+    next
+  }
+}
+    `, {"hash":"sha256:1edc7acc434a395e19d253cf415fe662a690fa3113506f64caff0855f31df8bc"}) as unknown as TypedDocumentString<CliAuditVerifyQuery, CliAuditVerifyQueryVariables>;
 export const CliStartRolloutDocument = new TypedDocumentString(`
     mutation CliStartRollout($application: String!, $version: String!) {
   startRollout(application: $application, version: $version) {

@@ -38,6 +38,8 @@ export const DEFAULT_OTLP_LIMITS: OtlpLimits = { maxBytes: 4 * 1024 * 1024, maxI
 /** Who sent the payload: the API token's scope decides (operate or admin may write telemetry). */
 export interface OtlpCaller {
   scope: 'read' | 'operate' | 'admin'
+  /** A token limited to some applications (null or absent: every application) may not send telemetry. */
+  applications?: ReadonlySet<string> | null
 }
 
 export interface OtlpReceiverOptions {
@@ -130,6 +132,8 @@ export class OtlpReceiver {
       if (req.method !== 'POST') throw new OtlpHttpError(405, `${pathname} accepts POST only`)
       if (caller === null) throw new OtlpHttpError(401, 'a valid API token is required (Authorization: Bearer <token>)')
       if (caller.scope === 'read') throw new OtlpHttpError(403, 'sending telemetry needs a token with the operate or admin scope (it can move rollouts)')
+      // Payloads name their service freely, so a limited token could judge another application's rollout.
+      if (caller.applications != null) throw new OtlpHttpError(403, 'sending telemetry needs a token that is not limited to some applications')
       if (encoding === null) throw new OtlpHttpError(415, `Content-Type "${req.headers['content-type'] ?? ''}" is not supported: use application/x-protobuf or application/json`)
       if (this.#closed) throw new OtlpHttpError(503, 'the OTLP receiver is shutting down', 2)
       if (this.#aggregator.size >= this.#limits.maxPendingSeconds) throw new OtlpHttpError(503, 'the OTLP receiver is behind writing to the store; retry later', 2)

@@ -1,7 +1,8 @@
 import { prepareApplication } from '../application-apply.ts'
 import { DEFAULT_ENVIRONMENT } from '../spec/normalize.ts'
 import { builder } from './builder.ts'
-import { invalidDocument } from './errors.ts'
+import { visibleApplications, visibleTo } from './context.ts'
+import { forbidden, invalidDocument } from './errors.ts'
 import { RolloutStatusEnum } from './enums.ts'
 import { pageArgs, toConnection } from './pagination.ts'
 import { ApplicationRef, RolloutRef } from './refs.ts'
@@ -36,14 +37,15 @@ builder.queryFields((t) => ({
     type: ApplicationRef,
     resolve: async (_root, args, ctx) => {
       const { first, after } = pageArgs(args)
-      return toConnection(await ctx.store.applications.list({ first, after }))
+      return toConnection(await ctx.store.applications.list({ first, after, names: visibleApplications(ctx.actor) }))
     },
   }),
   application: t.field({
     type: ApplicationRef,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => (args.name.length > 63 ? null : ctx.store.applications.byName(args.name)),
+    // An application the token may not see is null, exactly like one that does not exist.
+    resolve: (_root, args, ctx) => (args.name.length > 63 || !visibleTo(ctx.actor)(args.name) ? null : ctx.store.applications.byName(args.name)),
   }),
 }))
 
@@ -51,11 +53,14 @@ builder.mutationFields((t) => ({
   applyApplication: t.field({
     type: ApplicationRef,
     description: 'Creates or updates an application from its spec (the document `sentra apply -f` sends).',
-    authScopes: { admin: true },
+    authScopes: { applicationAdmin: true },
     args: { spec: t.arg({ type: 'JSON', required: true }) },
     resolve: async (_root, args, ctx) => {
       const parsed = await prepareApplication(ctx.store.policies, args.spec)
       if (!parsed.ok) throw invalidDocument('spec', parsed.issues)
+      // Decided by the token's own list alone, before the application is looked up, so the
+      // answer says nothing about whether an application of that name exists.
+      if (!visibleTo(ctx.actor)(parsed.spec.name)) throw forbidden('applyApplication: this token may apply only the applications it is limited to')
       const app = await ctx.store.applications.upsert(parsed.spec.name, parsed.spec)
       await ctx.bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
       return app

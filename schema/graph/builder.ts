@@ -12,7 +12,13 @@ import { forbidden, unauthenticated } from './errors.ts'
 export const builder = new SchemaBuilder<{
   Context: GraphContext
   DefaultFieldNullability: false
-  AuthScopes: { read: boolean; operate: boolean; admin: boolean }
+  /**
+   * `admin` is administration of Sentra itself (tokens, providers, policies, webhooks): an
+   * admin token limited to some applications does not have it, or it could mint itself an
+   * unlimited token. `applicationAdmin` (applying application specs) is any admin token;
+   * which applications it may apply is checked by the field.
+   */
+  AuthScopes: { read: boolean; operate: boolean; admin: boolean; applicationAdmin: boolean }
   Scalars: {
     ID: { Input: string; Output: string }
     DateTime: { Input: Date; Output: Date }
@@ -26,7 +32,8 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       read: hasScope(ctx.actor, 'read'),
       operate: hasScope(ctx.actor, 'operate'),
-      admin: hasScope(ctx.actor, 'admin'),
+      admin: hasScope(ctx.actor, 'admin') && ctx.actor?.applications === null,
+      applicationAdmin: hasScope(ctx.actor, 'admin'),
     }),
     unauthorizedError: (_parent, ctx, info, result) =>
       ctx.actor === null ? unauthenticated() : forbidden(`${info.parentType.name}.${info.fieldName}: ${result.message}`),

@@ -11,6 +11,7 @@ import './token.ts'
 import './provider.ts'
 import './policy.ts'
 import './webhook.ts'
+import './audit.ts'
 
 export type { Actor, GraphContext } from './context.ts'
 export { createContext, hasScope } from './context.ts'

@@ -44,10 +44,16 @@ function limit(last: number | null): { last?: number } {
   return last === null ? {} : { last }
 }
 
-export function createLoaders(store: Store): Loaders {
+/**
+ * `visible` says which applications the caller may see (context.ts visibleTo): an
+ * application or rollout of any other loads as null, as if it did not exist, so every
+ * path through these loaders (node(id), rollout(id), Rollout.application, webhook
+ * deliveries) hides it alike.
+ */
+export function createLoaders(store: Store, visible: (applicationName: string) => boolean = () => true): Loaders {
   return {
-    application: new DataLoader((ids) => store.applications.byIds(ids)),
-    rollout: new DataLoader((ids) => store.rollouts.byIds(ids)),
+    application: new DataLoader(async (ids) => (await store.applications.byIds(ids)).map((app) => (app && visible(app.name) ? app : null))),
+    rollout: new DataLoader(async (ids) => (await store.rollouts.byIds(ids)).map((r) => (r && visible(r.applicationName) ? r : null))),
     steps: new DataLoader((ids) => store.rollouts.stepsFor(ids)),
     lastDecision: new DataLoader((ids) => store.decisions.lastFor(ids)),
     commands: new DataLoader((ids) => store.commands.for(ids)),

@@ -4,7 +4,7 @@ import { beginRollout } from '../rollout-start.ts'
 import { assertSpec } from '../spec.ts'
 import type { CommandKind, Rollout } from '../store/models.ts'
 import { builder } from './builder.ts'
-import type { GraphContext } from './context.ts'
+import { visibleTo, type GraphContext } from './context.ts'
 import { badInput, conflict, invalidDocument, notFound } from './errors.ts'
 import { parseGlobalId } from './ids.ts'
 import { RolloutRef } from './rollout.ts'
@@ -32,7 +32,8 @@ async function command(
   const id = parseGlobalId(rawId, 'Rollout')
   const reason = checkReason(options.reason)
   const rollout = await ctx.store.rollouts.byId(id)
-  if (!rollout) throw notFound(`rollout ${rawId} does not exist`)
+  // A rollout of an application the token may not see does not exist, as far as it can tell.
+  if (!rollout || !visibleTo(ctx.actor)(rollout.applicationName)) throw notFound(`rollout ${rawId} does not exist`)
   const refusal = commandRefusal(kind, rollout.status)
   if (refusal) throw conflict(refusal)
   const actor = ctx.actor?.name ?? 'unknown'
@@ -68,7 +69,7 @@ builder.mutationFields((t) => ({
       if (!VERSION.test(args.version)) {
         throw badInput('version: 1-64 characters of letters, digits and . _ + -, starting with a letter or digit', 'version')
       }
-      const app = args.application.length <= 63 ? await ctx.store.applications.byName(args.application) : null
+      const app = args.application.length <= 63 && visibleTo(ctx.actor)(args.application) ? await ctx.store.applications.byName(args.application) : null
       if (!app) throw notFound(`application "${args.application.slice(0, 63)}" does not exist`)
       if (app.stableVersion === args.version) throw conflict(`${args.version} is already the stable version of ${app.name}`)
       const spec = assertSpec(app.spec)

@@ -2,8 +2,8 @@ import type { Payloads } from '../events/channels.ts'
 import type { Rollout } from '../store/models.ts'
 import { builder } from './builder.ts'
 import { createLoaders } from './loaders.ts'
-import type { GraphContext } from './context.ts'
-import { badInput, notFound } from './errors.ts'
+import { visibleTo, type GraphContext } from './context.ts'
+import { badInput, graphError, notFound } from './errors.ts'
 import { parseGlobalId } from './ids.ts'
 import { RolloutRef } from './rollout.ts'
 
@@ -11,8 +11,22 @@ type Change = Payloads['rollout.changed']
 
 /** Refetches on every event: subscribers always get current state, and fresh loaders (no stale rows). */
 async function current(ctx: GraphContext, rolloutId: string): Promise<Rollout | null> {
-  ctx.loaders = createLoaders(ctx.store)
+  ctx.loaders = createLoaders(ctx.store, visibleTo(ctx.actor))
   return ctx.loaders.rollout.load(rolloutId)
+}
+
+/**
+ * Ends a subscription once its token is revoked or expired: the token is checked again
+ * (one indexed read, no hashing) before each event is sent, so an open subscription does
+ * not outlive its token.
+ */
+async function* whileTokenValid<T>(ctx: GraphContext, events: AsyncIterable<T>): AsyncGenerator<T> {
+  for await (const event of events) {
+    if (ctx.actor && !(await ctx.store.tokens.isActive(ctx.actor.tokenId))) {
+      throw graphError('UNAUTHENTICATED', 'the token is no longer valid (revoked or expired)')
+    }
+    yield event
+  }
 }
 
 async function* changesOf(ctx: GraphContext, rolloutId: string): AsyncGenerator<{ rolloutId: string }> {
@@ -20,7 +34,9 @@ async function* changesOf(ctx: GraphContext, rolloutId: string): AsyncGenerator<
   const events = ctx.bus.iterate('rollout.changed', { filter: (e) => e.rolloutId === rolloutId })
   try {
     await events.ready
-    if (!(await ctx.store.rollouts.byId(rolloutId))) throw notFound('rollout does not exist')
+    const rollout = await ctx.store.rollouts.byId(rolloutId)
+    // Not visible to this token: the same answer as a rollout that does not exist.
+    if (!rollout || !visibleTo(ctx.actor)(rollout.applicationName)) throw notFound('rollout does not exist')
     yield { rolloutId }
     for await (const event of events) yield event
   } finally {
@@ -52,7 +68,7 @@ builder.subscriptionFields((t) => ({
     type: RolloutRef,
     description: 'The rollout now, then again after every change to its state, weight, windows or decisions.',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => changesOf(ctx, parseGlobalId(args.id, 'Rollout')),
+    subscribe: (_root, args, ctx) => whileTokenValid(ctx, changesOf(ctx, parseGlobalId(args.id, 'Rollout'))),
     resolve: async (event: { rolloutId: string }, _args, ctx) => {
       const rollout = await current(ctx, event.rolloutId)
       if (!rollout) throw notFound('rollout no longer exists')
@@ -66,7 +82,8 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const application = args.application ?? null
       if (application !== null && application.length > 63) throw badInput('application: too long', 'application')
-      return ctx.bus.iterate('rollout.changed', { filter: (e) => application === null || e.application === application })
+      const visible = visibleTo(ctx.actor)
+      return whileTokenValid(ctx, ctx.bus.iterate('rollout.changed', { filter: (e) => visible(e.application) && (application === null || e.application === application) }))
     },
     resolve: async (event: Change, _args, ctx) => {
       const rollout = await current(ctx, event.rolloutId)

@@ -3,6 +3,7 @@ import { ApplicationRef, RolloutRef } from './refs.ts'
 import { CommandRef } from './command.ts'
 import { DecisionRef } from './decision.ts'
 import { RolloutStatusEnum } from './enums.ts'
+import { visibleApplications } from './context.ts'
 import { badInput } from './errors.ts'
 import { GateRef, GateResultRef, gatesOf } from './gate.ts'
 import { parseGlobalId } from './ids.ts'
@@ -94,7 +95,8 @@ builder.queryFields((t) => ({
       if (args.application != null && args.application.length > 63) throw badInput('application: too long', 'application')
       if (args.status && args.status.length > 8) throw badInput('status: at most 8 statuses', 'status')
       return toConnection(
-        await ctx.store.rollouts.list({ first, after, application: args.application ?? null, statuses: args.status ?? null }),
+        // A per-application token's list holds only its applications; naming another gives an empty list, as for a name that does not exist.
+        await ctx.store.rollouts.list({ first, after, application: args.application ?? null, statuses: args.status ?? null, applications: visibleApplications(ctx.actor) }),
       )
     },
   }),

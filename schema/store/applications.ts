@@ -83,9 +83,11 @@ export class ApplicationRepository {
   }
 
   /** Ordered by name; `after` is the cursor of the last item seen. */
-  async list({ first, after }: { first: number; after?: string | null }): Promise<Page<Application>> {
+  /** `names`: only applications with one of these names (a per-application token's); null = all. */
+  async list({ first, after, names = null }: { first: number; after?: string | null; names?: readonly string[] | null }): Promise<Page<Application>> {
     checkFirst(first)
     let query = this.#db.kysely.selectFrom('applications').selectAll()
+    if (names !== null) query = names.length === 0 ? query.where((eb) => eb.lit(false)) : query.where('name', 'in', [...names])
     if (after != null) {
       const [name] = decodeCursor(LIST, after, ['string'])
       query = query.where('name', '>', name)

@@ -94,6 +94,6 @@ describe.each(DIALECTS)('DecisionRepository on %s', (dialect) => {
 
   it('offers no way to change or remove a decision', () => {
     const methods = Object.getOwnPropertyNames(DecisionRepository.prototype).filter((m) => m !== 'constructor').sort()
-    expect(methods).toEqual(['append', 'for', 'lastFor'])
+    expect(methods).toEqual(['append', 'for', 'lastFor', 'verify'])
   })
 })

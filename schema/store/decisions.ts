@@ -1,12 +1,61 @@
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { rowsPerRollout } from './batch.ts'
+import { ChainVerifier, decisionHash, GENESIS_HASH, type ChainContent, type ChainPosition, type ChainReport, type ChainRow } from './decision-chain.ts'
 import { ConflictError, NotFoundError, isForeignKeyViolation, isUniqueViolation } from './errors.ts'
 import type { LastOption } from './evidence.ts'
-import type { Executor } from './executor.ts'
+import { inTransaction, type Executor } from './executor.ts'
 import { newId } from './ids.ts'
 import type { Decision } from './models.ts'
-import type { DecisionsTable } from './tables.ts'
+import type { Database, DecisionsTable } from './tables.ts'
 import { jsonCopy, parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
+
+/** How many times an append that owns its transaction tries again after losing a chain race. */
+const CHAIN_ATTEMPTS = 3
+/** Rows per page when verifying the log. */
+const VERIFY_PAGE_SIZE = 500
+
+export interface VerifyOptions {
+  /** Only this rollout's chain. */
+  rolloutId?: string
+  /** Go on from where an earlier call stopped (its `next`). */
+  after?: ChainPosition | null
+  pageSize?: number
+  /** Stop after about this many rows (at a page end) and return `next`. */
+  maxRows?: number
+  /** Stop after the page that ends past this many milliseconds and return `next`. */
+  budgetMs?: number
+}
+
+export interface VerifyResult extends ChainReport {
+  /** Where to go on (pass as `after`); null when the end of the log was reached. */
+  next: ChainPosition | null
+}
+
+/** True when a unique violation is the (rollout_id, chain_seq) index rather than (rollout_id, seq). */
+function isChainViolation(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : ''
+  return /decisions_by_rollout_chain|decisions\.chain_seq/.test(message)
+}
+
+/** A stored row as the chain verifier reads it (numbers as numbers whatever the driver gives). */
+export function toChainRow(row: Selectable<DecisionsTable>): ChainRow {
+  return {
+    id: row.id,
+    rolloutId: row.rollout_id,
+    seq: Number(row.seq),
+    chainSeq: Number(row.chain_seq),
+    at: Number(row.at),
+    action: row.action,
+    actor: row.actor,
+    reason: row.reason,
+    stepIndex: Number(row.step_index),
+    fromWeight: Number(row.from_weight),
+    toWeight: Number(row.to_weight),
+    evidence: row.evidence,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  }
+}
 
 export type NewDecision = Omit<Decision, 'id' | 'at'> & { at?: Date }
 
@@ -26,7 +75,10 @@ export function toDecision(row: Selectable<DecisionsTable>): Decision {
   }
 }
 
-/** The decision log: append-only, one decision per (rollout, seq), read in seq order. */
+/**
+ * The decision log: append-only (no method changes or removes a decision), one decision per
+ * (rollout, seq), read in seq order, and hash-chained per rollout (docs/audit.md).
+ */
 export class DecisionRepository {
   readonly #db: Executor
 
@@ -34,32 +86,126 @@ export class DecisionRepository {
     this.#db = db
   }
 
-  /** Writes a decision; a second one with the same rollout and seq is a ConflictError. */
+  /**
+   * Writes a decision as the next link of its rollout's hash chain (decision-chain.ts): it
+   * takes the rollout's row lock (MySQL; SQLite writes one at a time), reads the chain head,
+   * and inserts with chain_seq = head + 1 and prev_hash = the head's hash, all in one
+   * transaction (the caller's, if it has one). A second decision with the same rollout and
+   * seq is a ConflictError; so is losing a race for the next chain link inside the caller's
+   * transaction (outside one, the append retries).
+   */
   async append(input: NewDecision): Promise<Decision> {
     const decision: Decision = { ...input, id: newId(), evidence: jsonCopy(input.evidence), at: input.at ?? new Date() }
-    try {
-      await this.#db.kysely
-        .insertInto('decisions')
-        .values({
-          id: decision.id,
-          rollout_id: decision.rolloutId,
-          seq: decision.seq,
-          at: toMs(decision.at),
-          action: decision.action,
-          actor: decision.actor,
-          reason: decision.reason,
-          step_index: decision.stepIndex,
-          from_weight: decision.fromWeight,
-          to_weight: decision.toWeight,
-          evidence: toJsonText(decision.evidence, 'decision evidence'),
-        })
-        .execute()
-    } catch (error) {
-      if (isForeignKeyViolation(error)) throw new NotFoundError(`rollout ${decision.rolloutId} not found`)
-      if (!isUniqueViolation(error)) throw error
-      throw new ConflictError(`rollout ${decision.rolloutId} already has a decision with seq ${decision.seq}`)
+    const evidence = toJsonText(decision.evidence, 'decision evidence')
+    const ownsTransaction = !this.#db.kysely.isTransaction
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await inTransaction(this.#db.kysely, (trx) => this.#insertLink(trx, decision, evidence))
+        return decision
+      } catch (error) {
+        if (error instanceof NotFoundError) throw error
+        if (isForeignKeyViolation(error)) throw new NotFoundError(`rollout ${decision.rolloutId} not found`)
+        if (!isUniqueViolation(error)) throw error
+        if (!isChainViolation(error)) throw new ConflictError(`rollout ${decision.rolloutId} already has a decision with seq ${decision.seq}`)
+        if (!ownsTransaction || attempt >= CHAIN_ATTEMPTS) {
+          throw new ConflictError(`another writer appended to the decision log of rollout ${decision.rolloutId} at the same time; nothing was written`)
+        }
+      }
     }
-    return decision
+  }
+
+  async #insertLink(trx: Kysely<Database>, decision: Decision, evidence: string): Promise<void> {
+    const mysql = this.#db.dialect === 'mysql'
+    // Appenders of one rollout queue on its row; the locking read below then sees the newest
+    // committed head even inside an older REPEATABLE READ snapshot.
+    if (mysql) {
+      const owner = await trx.selectFrom('rollouts').select('id').where('id', '=', decision.rolloutId).forUpdate().executeTakeFirst()
+      if (!owner) throw new NotFoundError(`rollout ${decision.rolloutId} not found`)
+    }
+    let headQuery = trx
+      .selectFrom('decisions')
+      .select(['chain_seq', 'hash'])
+      .where('rollout_id', '=', decision.rolloutId)
+      .orderBy('chain_seq', 'desc')
+      .limit(1)
+    if (mysql) headQuery = headQuery.forUpdate()
+    const head = await headQuery.executeTakeFirst()
+    const content: ChainContent = {
+      id: decision.id,
+      rolloutId: decision.rolloutId,
+      seq: decision.seq,
+      chainSeq: head ? Number(head.chain_seq) + 1 : 1,
+      at: toMs(decision.at),
+      action: decision.action,
+      actor: decision.actor,
+      reason: decision.reason,
+      stepIndex: decision.stepIndex,
+      fromWeight: decision.fromWeight,
+      toWeight: decision.toWeight,
+      evidence,
+      prevHash: head?.hash ?? GENESIS_HASH,
+    }
+    const hash = decisionHash(content)
+    await trx
+      .insertInto('decisions')
+      .values({
+        id: content.id,
+        rollout_id: content.rolloutId,
+        seq: content.seq,
+        at: content.at,
+        action: content.action,
+        actor: content.actor,
+        reason: content.reason,
+        step_index: content.stepIndex,
+        from_weight: content.fromWeight,
+        to_weight: content.toWeight,
+        evidence: content.evidence,
+        chain_seq: content.chainSeq,
+        prev_hash: content.prevHash,
+        hash,
+      })
+      .execute()
+  }
+
+  /**
+   * Recomputes every rollout's hash chain (or one rollout's) and reports the first broken
+   * link. Reads the log in pages of `pageSize` rows in (rollout_id, chain_seq) order, so a
+   * large log never sits in memory. Decisions appended while it runs may or may not be
+   * included; they never show as breaks.
+   *
+   * To spread a large log over several calls (requests with a deadline): `maxRows` and
+   * `budgetMs` stop it after the page that reaches either, and `next` says where to go on;
+   * pass it back as `after`. The counts of consecutive calls add up.
+   */
+  async verify({
+    rolloutId,
+    after = null,
+    pageSize = VERIFY_PAGE_SIZE,
+    maxRows = Number.POSITIVE_INFINITY,
+    budgetMs = Number.POSITIVE_INFINITY,
+  }: VerifyOptions = {}): Promise<VerifyResult> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
+    if (!(maxRows >= 1)) throw new RangeError(`maxRows must be at least 1, got ${maxRows}`)
+    if (after !== null && rolloutId !== undefined && after.rolloutId !== rolloutId) throw new RangeError('after belongs to another rollout')
+    const started = performance.now()
+    const verifier = new ChainVerifier(after)
+    let checked = 0
+    for (;;) {
+      const limit = Math.min(pageSize, maxRows - checked)
+      const from = verifier.position()
+      let query = this.#db.kysely.selectFrom('decisions').selectAll()
+      if (rolloutId !== undefined) query = query.where('rollout_id', '=', rolloutId)
+      if (from !== null) {
+        query = query.where((eb) =>
+          eb.or([eb('rollout_id', '>', from.rolloutId), eb.and([eb('rollout_id', '=', from.rolloutId), eb('chain_seq', '>', from.chainSeq)])]),
+        )
+      }
+      const rows = await query.orderBy('rollout_id').orderBy('chain_seq').limit(limit).execute()
+      for (const row of rows) verifier.push(toChainRow(row))
+      checked += rows.length
+      if (rows.length < limit) return { ...verifier.report(), next: null }
+      if (checked >= maxRows || performance.now() - started >= budgetMs) return { ...verifier.report(), next: verifier.position() }
+    }
   }
 
   /** One query; per rollout in key order, in seq order (oldest first); `last` keeps the newest N. */

@@ -176,6 +176,10 @@ export interface ApiToken {
   createdAt: Date
   lastUsedAt: Date | null
   revokedAt: Date | null
+  /** After this the token is refused, as if revoked; null = never. */
+  expiresAt: Date | null
+  /** The only applications the token may see and operate, sorted; null = every application. */
+  applications: string[] | null
 }
 
 /** A page of a cursor-paginated list. `cursor` of each item is opaque to callers. */

@@ -42,6 +42,8 @@ export interface ListRolloutsInput {
   application?: string | null
   /** Any of these statuses; null or an empty list means every status. */
   statuses?: readonly RolloutStatus[] | null
+  /** Only rollouts of these applications (a per-application token's); null = all, empty = none. */
+  applications?: readonly string[] | null
 }
 
 export function isActiveStatus(status: RolloutStatus): boolean {
@@ -157,9 +159,10 @@ export class RolloutRepository {
   }
 
   /** Newest first (created_at, then id, descending); keyset cursor. */
-  async list({ first, after, application, statuses }: ListRolloutsInput): Promise<Page<Rollout>> {
+  async list({ first, after, application, statuses, applications = null }: ListRolloutsInput): Promise<Page<Rollout>> {
     checkFirst(first)
     let query = this.#db.kysely.selectFrom('rollouts').selectAll()
+    if (applications !== null) query = applications.length === 0 ? query.where((eb) => eb.lit(false)) : query.where('application_name', 'in', [...applications])
     if (application != null) query = query.where('application_name', '=', application)
     if (statuses != null && statuses.length > 0) query = query.where('status', 'in', [...statuses])
     if (after != null) {

@@ -111,6 +111,12 @@ export interface DecisionsTable {
   to_weight: number
   /** JSON text: the gate results and window that decided it. */
   evidence: string
+  /** Position in the rollout's hash chain: 1, 2, ... in append order (008; see decision-chain.ts). */
+  chain_seq: number
+  /** Hex sha256 of the previous decision of the rollout; 64 zeros for the first. */
+  prev_hash: string
+  /** Hex sha256 of this decision's canonical serialisation (its prev_hash included). */
+  hash: string
 }
 
 export interface OperatorCommandsTable {
@@ -129,12 +135,20 @@ export interface OperatorCommandsTable {
 export interface ApiTokensTable {
   id: string
   name: string
-  /** sha256 of the token, hex; the token itself is never stored. */
+  /**
+   * The token is never stored: this is its salted scrypt hash with parameters
+   * (`$scrypt$ln=…`, tokens Sentra issues) or its sha256, hex (tokens without an embedded
+   * id: a chosen SENTRA_ADMIN_TOKEN, tokens from before 009). See store/token-hash.ts.
+   */
   hash: string
   scope: string
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
+  /** 009: when the token stops working; null = never. */
+  expires_at: number | null
+  /** 009: JSON array of the application names the token may see; null = every application. */
+  applications: string | null
 }
 
 export interface LeasesTable {

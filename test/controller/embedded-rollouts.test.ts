@@ -82,7 +82,12 @@ describe('rollouts end to end in one process (SQLite, in-process bus, real child
 
   it('promotes a good version through every step, and every change reaches a subscriber in order', async () => {
     const seqs: number[] = []
-    const client = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, connectionParams: { token: api.tokens.read }, retryAttempts: 0 })
+    // Connected (the token checked, a salted hash on first use) before subscribing, so the
+    // subscription is in place before the rollout's first event.
+    let connected: () => void = () => undefined
+    const isConnected = new Promise<void>((resolve) => (connected = resolve))
+    const client = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, connectionParams: { token: api.tokens.read }, retryAttempts: 0, lazy: false, on: { connected: () => connected() } })
+    await isConnected
     const dispose = client.subscribe(
       { query: `subscription { rolloutEvents(application: "shop") { kind seq rollout { toVersion } } }` },
       { next: (value) => {

@@ -7,6 +7,8 @@ import { webhooks } from './004-webhooks.ts'
 import { linkedTraces } from './005-linked-traces.ts'
 import { otlpAggregates } from './006-otlp-aggregates.ts'
 import { policies } from './007-policies.ts'
+import { decisionChain } from './008-decision-chain.ts'
+import { tokenSecurity } from './009-token-security.ts'
 
 export interface Migration {
   /** Sorted by name; never renamed once released. */
@@ -15,4 +17,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const migrations: readonly Migration[] = [initial, leases, providers, webhooks, linkedTraces, otlpAggregates, policies]
+export const migrations: readonly Migration[] = [initial, leases, providers, webhooks, linkedTraces, otlpAggregates, policies, decisionChain, tokenSecurity]
