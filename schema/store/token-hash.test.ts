@@ -74,6 +74,16 @@ describe('scrypt hashes', () => {
     expect(await scryptVerify(other, stored)).toBe(false)
   })
 
+  it('share one computation among concurrent checks of the same token, even beyond the queue', async () => {
+    clearVerifiedCache()
+    const token = issueToken(ID)
+    const stored = await scryptHash(token, CHEAP)
+    const before = scryptRuns()
+    const results = await Promise.all(Array.from({ length: 200 }, () => scryptVerify(token, stored)))
+    expect(results.every((ok) => ok === true)).toBe(true)
+    expect(scryptRuns()).toBe(before + 1)
+  })
+
   it('refuse malformed or out-of-bounds stored values without computing', async () => {
     const token = issueToken(ID)
     const good = await scryptHash(token, CHEAP)

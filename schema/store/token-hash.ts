@@ -95,6 +95,20 @@ export async function scryptVerify(token: string, stored: string): Promise<boole
     verified.set(cacheKey, cached)
     return true
   }
+  // A page that has just signed in sends a burst of requests with the same new token: they
+  // share one hash instead of queueing one each (which, two at a time, could overflow the
+  // queue on a busy machine and refuse a valid token).
+  const flightKey = `${cacheKey} ${stored}`
+  const pending = inFlight.get(flightKey)
+  if (pending) return pending
+  const verifying = computeAndRemember(token, stored, cacheKey).finally(() => inFlight.delete(flightKey))
+  inFlight.set(flightKey, verifying)
+  return verifying
+}
+
+const inFlight = new Map<string, Promise<boolean>>()
+
+async function computeAndRemember(token: string, stored: string, cacheKey: string): Promise<boolean> {
   const match = STORED.exec(stored)
   if (!match) return false
   const params: ScryptParams = { ln: Number(match[1]), r: Number(match[2]), p: Number(match[3]) }

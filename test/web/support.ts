@@ -121,7 +121,7 @@ export async function launchBrowser(): Promise<Browser> {
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`))
   page.on('console', (message) => {
     // The dev-mode hot-reload socket may complain while a page compiles; that is Next.js's, not ours.
-    if (message.type() === 'error' && !/_next\/(webpack-)?hmr/.test(message.text())) errors.push(`console: ${message.text()}`)
+    if (message.type() === 'error' && !/_next\/(webpack-)?hmr/.test(message.text())) errors.push(`console: ${message.text()} (at ${message.location().url})`)
   })
   return {
     context,
