@@ -14,22 +14,27 @@
  *   from each request's scheduled time;
  * - closed loop with BENCH_CONNECTIONS keep-alive connections (default 64) for BENCH_SECONDS:
  *   answered requests per second.
+ * - for Sentra and nginx, the proxy process's CPU time per request in each of the two runs
+ *   (from /proc; null elsewhere), which a busy machine disturbs far less than requests/s.
+ * - then BENCH_ROUNDS (default 3) back-to-back closed-loop pairs of Sentra and nginx, the
+ *   order swapped every round; `sentraThroughputVsNginx` is the median of their ratios.
  * Overhead = the proxied p50/p99 minus the direct one. On a 2-core machine the load
  * generator, the proxy and the upstreams share the cores, which is the same for every path.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { latencyMs, nginxConfig, verdicts, type LatencySummary } from './summary.ts'
+import { cpuMicrosPerRequest, latencyMs, median, nginxConfig, procStatCpuTicks, verdicts, type LatencySummary } from './summary.ts'
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 const RATE = Number(process.env.BENCH_RATE ?? 2000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const CANARY_WEIGHT = 10
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']
 
@@ -42,9 +47,28 @@ interface LoadResult {
 }
 
 interface PathResult {
-  atFixedRate: { requestsPerSecond: number; sent: number; failed: number; latencyMs: LatencySummary }
-  maxThroughput: { connections: number; requestsPerSecond: number; failed: number; latencyMs: LatencySummary }
+  atFixedRate: { requestsPerSecond: number; sent: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null }
+  maxThroughput: { connections: number; requestsPerSecond: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null }
 }
+
+/** Linux clock ticks per second for /proc times (USER_HZ, 100 on every mainstream architecture). */
+const USER_HZ = 100
+
+/**
+ * CPU time (ms) a process has used so far, from /proc; null where there is no /proc or no
+ * such process. CPU per request is less sensitive to a busy machine than requests/s: other
+ * work slows a proxy down, but barely changes what one request costs it.
+ */
+async function cpuMs(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null
+  try {
+    return (procStatCpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8')) * 1000) / USER_HZ
+  } catch {
+    return null
+  }
+}
+
+const used = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : after - before)
 
 /** Starts a child that prints one JSON line with its port when it is ready. */
 function startReporting(command: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
@@ -101,21 +125,59 @@ async function startNginx(stablePort: number, canaryPort: number): Promise<{ chi
   return { child, port, dir }
 }
 
-async function measure(name: string, url: string): Promise<PathResult> {
+/** Measures one path; `proxyPid` is the proxy's process (none for the direct path), whose CPU time is read around each run. */
+async function measure(name: string, url: string, proxyPid?: number): Promise<PathResult> {
   process.stderr.write(`proxy: ${name}: warm-up\n`)
   await runLoad('rate', url, Math.min(RATE, 500), 1)
   process.stderr.write(`proxy: ${name}: ${RATE} requests/s for ${SECONDS} s\n`)
+  const rateCpu = await cpuMs(proxyPid)
   const rate = await runLoad('rate', url, RATE, SECONDS)
+  const maxCpu = await cpuMs(proxyPid)
   process.stderr.write(`proxy: ${name}: ${CONNECTIONS} connections for ${SECONDS} s\n`)
   const max = await runLoad('max', url, CONNECTIONS, SECONDS)
+  const endCpu = await cpuMs(proxyPid)
   return {
-    atFixedRate: { requestsPerSecond: RATE, sent: rate.sent, failed: rate.failed, latencyMs: latencyMs(rate.latencyUs) },
-    maxThroughput: { connections: CONNECTIONS, requestsPerSecond: Math.round(max.ok / max.seconds), failed: max.failed, latencyMs: latencyMs(max.latencyUs) },
+    atFixedRate: { requestsPerSecond: RATE, sent: rate.sent, failed: rate.failed, latencyMs: latencyMs(rate.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(rateCpu, maxCpu), rate.sent) },
+    maxThroughput: { connections: CONNECTIONS, requestsPerSecond: Math.round(max.ok / max.seconds), failed: max.failed, latencyMs: latencyMs(max.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(maxCpu, endCpu), max.ok + max.failed) },
   }
+}
+
+interface PairedRound {
+  sentraRequestsPerSecond: number
+  nginxRequestsPerSecond: number
+  ratio: number | null
+}
+
+/**
+ * Closed-loop throughput of Sentra and nginx in back-to-back pairs, the order swapped every
+ * round: on a shared machine the load changes from one minute to the next, and a ratio of
+ * two runs seconds apart is far steadier than one of runs a minute apart.
+ */
+async function pairedThroughput(sentraUrl: string, nginxUrl: string): Promise<PairedRound[]> {
+  const rounds: PairedRound[] = []
+  const rps = async (url: string): Promise<number> => {
+    const result = await runLoad('max', url, CONNECTIONS, SECONDS)
+    return Math.round(result.ok / result.seconds)
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`proxy: paired round ${round + 1}/${ROUNDS}: ${CONNECTIONS} connections for ${SECONDS} s each\n`)
+    let sentra: number
+    let nginx: number
+    if (round % 2 === 0) {
+      sentra = await rps(sentraUrl)
+      nginx = await rps(nginxUrl)
+    } else {
+      nginx = await rps(nginxUrl)
+      sentra = await rps(sentraUrl)
+    }
+    rounds.push({ sentraRequestsPerSecond: sentra, nginxRequestsPerSecond: nginx, ratio: ratio(sentra, nginx) })
+  }
+  return rounds
 }
 
 const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round((a - b) * 1000) / 1000)
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : null)
+const cpuRatio = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : ratio(a, b))
 
 export async function run(): Promise<object> {
   const children: ChildProcess[] = []
@@ -134,14 +196,17 @@ export async function run(): Promise<object> {
     }
 
     const direct = await measure('direct', `http://127.0.0.1:${stable.port}/`)
-    const viaSentra = await measure('sentra', `http://127.0.0.1:${sentra.port}/`)
-    const viaNginx = 'port' in nginx ? await measure('nginx', `http://127.0.0.1:${nginx.port}/`) : null
+    const viaSentra = await measure('sentra', `http://127.0.0.1:${sentra.port}/`, sentra.child.pid)
+    const viaNginx = 'port' in nginx ? await measure('nginx', `http://127.0.0.1:${nginx.port}/`, nginx.child.pid) : null
 
     const sentraOverhead = {
       p50Ms: minus(viaSentra.atFixedRate.latencyMs.p50, direct.atFixedRate.latencyMs.p50),
       p99Ms: minus(viaSentra.atFixedRate.latencyMs.p99, direct.atFixedRate.latencyMs.p99),
     }
-    const throughputVsNginx = viaNginx ? ratio(viaSentra.maxThroughput.requestsPerSecond, viaNginx.maxThroughput.requestsPerSecond) : null
+    const paired = 'port' in nginx ? await pairedThroughput(`http://127.0.0.1:${sentra.port}/`, `http://127.0.0.1:${nginx.port}/`) : []
+    const pairedRatios = paired.flatMap((round) => (round.ratio === null ? [] : [round.ratio]))
+    // the median of the paired rounds when there are any; else the one closed-loop run of each
+    const throughputVsNginx = pairedRatios.length > 0 ? median(pairedRatios) : viaNginx ? ratio(viaSentra.maxThroughput.requestsPerSecond, viaNginx.maxThroughput.requestsPerSecond) : null
     return {
       benchmark: 'proxy',
       machine: { cpus: cpus().length, loadAverage1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
@@ -158,7 +223,9 @@ export async function run(): Promise<object> {
             throughputVsDirect: ratio(viaNginx.maxThroughput.requestsPerSecond, direct.maxThroughput.requestsPerSecond),
           }
         : { skipped: 'skipped' in nginx ? nginx.skipped : 'not measured' },
+      pairedThroughput: paired,
       sentraThroughputVsNginx: throughputVsNginx,
+      sentraCpuPerRequestVsNginx: viaNginx ? cpuRatio(viaSentra.maxThroughput.proxyCpuMicrosPerRequest, viaNginx.maxThroughput.proxyCpuMicrosPerRequest) : null,
       targets: verdicts({ p99OverheadMs: sentraOverhead.p99Ms, throughputVsNginx }),
     }
   } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { latencyMs, nginxConfig, quantile, verdicts } from './summary.ts'
+import { cpuMicrosPerRequest, latencyMs, median, nginxConfig, procStatCpuTicks, quantile, verdicts } from './summary.ts'
 
 describe('quantile', () => {
   it.each([
@@ -18,6 +18,39 @@ describe('latencyMs', () => {
   it('turns microseconds into milliseconds with three decimals', () => {
     expect(latencyMs([100, 200, 300, 400, 1_000_000])).toEqual({ p50: 0.3, p99: 960.016, max: 1000 })
     expect(latencyMs([])).toEqual({ p50: null, p99: null, max: null })
+  })
+})
+
+describe('procStatCpuTicks', () => {
+  it('adds utime and stime, whatever the command name holds', () => {
+    const tail = ' S 1 2 3 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 1 0 123 456789 100'
+    expect(procStatCpuTicks(`4242 (node)${tail}`)).toBe(290)
+    expect(procStatCpuTicks(`4242 (nginx: worker (x) y)${tail}`)).toBe(290)
+  })
+
+  it('refuses text that is not a stat line', () => {
+    expect(() => procStatCpuTicks('nonsense')).toThrow(/unreadable/)
+    expect(() => procStatCpuTicks('1 (x) S 1 2')).toThrow(/unreadable/)
+  })
+})
+
+describe('median', () => {
+  it.each([
+    [[], null],
+    [[0.6], 0.6],
+    [[0.7, 0.5, 0.6], 0.6],
+    [[0.4, 0.8], 0.6],
+  ] as const)('of %j is %j', (values, expected) => {
+    if (expected === null) expect(median(values)).toBeNull()
+    else expect(median(values)).toBeCloseTo(expected, 10)
+  })
+})
+
+describe('cpuMicrosPerRequest', () => {
+  it('divides CPU time by requests, and knows when it cannot', () => {
+    expect(cpuMicrosPerRequest(1500, 10_000)).toBe(150)
+    expect(cpuMicrosPerRequest(null, 10_000)).toBeNull()
+    expect(cpuMicrosPerRequest(1500, 0)).toBeNull()
   })
 })
 
@@ -53,6 +86,7 @@ describe('the proxy benchmark, end to end at a tiny load', () => {
     process.env.BENCH_SECONDS = '1'
     process.env.BENCH_RATE = '100'
     process.env.BENCH_CONNECTIONS = '4'
+    process.env.BENCH_ROUNDS = '1'
     const { run } = await import('./index.ts')
     const summary = (await run()) as Record<string, any>
     expect(summary.benchmark).toBe('proxy')
@@ -63,7 +97,11 @@ describe('the proxy benchmark, end to end at a tiny load', () => {
       expect(summary[path].atFixedRate.latencyMs.p99).toBeGreaterThan(0)
     }
     if ('skipped' in summary.nginx) expect(summary.nginx.skipped).toMatch(/nginx/)
-    else expect(summary.nginx.maxThroughput.requestsPerSecond).toBeGreaterThan(0)
+    else {
+      expect(summary.nginx.maxThroughput.requestsPerSecond).toBeGreaterThan(0)
+      expect(summary.pairedThroughput).toHaveLength(1)
+      expect(summary.sentraThroughputVsNginx).toBe(summary.pairedThroughput[0].ratio)
+    }
     expect(typeof summary.targets.p99OverheadAtMost1ms).toBe('boolean')
   }, 60_000)
 })

@@ -11,6 +11,14 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return a + (b - a) * (position - low)
 }
 
+/** The median of a non-empty list (mean of the middle two when even), or null when empty. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
 export interface LatencySummary {
   p50: number | null
   p99: number | null
@@ -21,6 +29,27 @@ export interface LatencySummary {
 export function latencyMs(sortedUs: readonly number[]): LatencySummary {
   const ms = (us: number | null): number | null => (us === null ? null : Math.round(us) / 1000)
   return { p50: ms(quantile(sortedUs, 0.5)), p99: ms(quantile(sortedUs, 0.99)), max: ms(quantile(sortedUs, 1)) }
+}
+
+/**
+ * CPU time (user + system, in clock ticks) of a process from the text of /proc/<pid>/stat.
+ * Fields are counted after the command name's closing parenthesis, which may hold spaces.
+ */
+export function procStatCpuTicks(stat: string): number {
+  const close = stat.lastIndexOf(')')
+  if (close < 0) throw new Error('unreadable /proc/<pid>/stat: no command name')
+  const fields = stat.slice(close + 2).trim().split(' ')
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) throw new Error('unreadable /proc/<pid>/stat: no utime/stime')
+  return utime + stime
+}
+
+/** Microseconds of CPU per request (1 decimal), or null when either is unknown or zero requests. */
+export function cpuMicrosPerRequest(cpuMs: number | null, requests: number): number | null {
+  if (cpuMs === null || !(requests > 0)) return null
+  return Math.round((cpuMs * 1000 * 10) / requests) / 10
 }
 
 export interface NginxConfigInput {

@@ -1,60 +1,92 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import type { MessageHead, RequestHead, ResponseHead } from './http-head.ts'
 
-/** Headers that describe one connection, not the message (RFC 9110 §7.6.1); never forwarded. */
+/**
+ * Headers that describe one connection, not the message (RFC 9110 §7.6.1); never forwarded.
+ * The proxy writes its own framing (Transfer-Encoding) and Connection headers per hop.
+ */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
 
-function isHopByHop(name: string, listed: Set<string>): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name)
+/**
+ * Whether header `i` of `head` is hop-by-hop: listed above, `proxy-*`, or named in the
+ * sender's own Connection header. Content-Length is never dropped that way: it frames the
+ * body we forward verbatim, and dropping it would let a sender desynchronise the hops.
+ */
+function isHopByHop(head: MessageHead, i: number): boolean {
+  const name = head.lowerNames[i] as string
+  if (HOP_BY_HOP.has(name) || name.startsWith('proxy-')) return true
+  return head.connection.length > 0 && name !== 'content-length' && head.connection.includes(name)
 }
 
-/** Header names a sender declared hop-by-hop in its own Connection header. */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection
-  if (!value) return new Set()
-  return new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean))
+/** First value of header `lowerName`, or undefined. */
+export function headerValue(head: MessageHead, lowerName: string): string | undefined {
+  const at = head.lowerNames.indexOf(lowerName)
+  return at < 0 ? undefined : head.values[at]
+}
+
+export interface UpstreamRequestInput {
+  head: RequestHead
+  path: string
+  clientAddress: string
 }
 
 /**
- * The end-to-end headers of a message, from its raw header list so repeated headers
- * (several Set-Cookie lines, say) stay separate lines instead of being joined.
+ * The request head sent upstream: the client's end-to-end headers as sent (names, order,
+ * repeats; Host kept, as Envoy and Go's ReverseProxy do, so apps see the name users typed),
+ * plus X-Forwarded-*. X-Forwarded-For is appended to; -Proto and -Host are kept when a proxy
+ * in front of us already set them, since that proxy saw the original request and we did not.
+ * An HTTP/1.0 client's request goes up as HTTP/1.0, so the answer needs no chunked decoding.
  */
-export function endToEndHeaders(message: IncomingMessage): OutgoingHttpHeaders {
-  const listed = connectionListed(message.headers)
-  const out: Record<string, string | string[]> = {}
-  const raw = message.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] ?? '').toLowerCase()
-    const value = raw[i + 1] ?? ''
-    if (isHopByHop(name, listed)) continue
-    const previous = out[name]
-    if (previous === undefined) out[name] = value
-    else if (Array.isArray(previous)) previous.push(value)
-    else out[name] = [previous, value]
+export function upstreamRequestHead({ head, path, clientAddress }: UpstreamRequestInput): string {
+  let out = `${head.method} ${path} HTTP/1.${head.minor}\r\n`
+  let forwardedFor = ''
+  let proto = false
+  let forwardedHost = false
+  let host: string | undefined
+  for (let i = 0; i < head.names.length; i++) {
+    if (isHopByHop(head, i)) continue
+    const name = head.lowerNames[i] as string
+    const value = head.values[i] as string
+    if (name === 'x-forwarded-for') {
+      forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value
+      continue
+    }
+    if (name === 'x-forwarded-proto') proto = true
+    else if (name === 'x-forwarded-host') forwardedHost = true
+    else if (name === 'host' && host === undefined) host = value
+    out += `${head.names[i]}: ${value}\r\n`
   }
-  return out
+  out += `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${clientAddress}` : clientAddress}\r\n`
+  if (!proto) out += 'x-forwarded-proto: http\r\n'
+  if (!forwardedHost && host !== undefined) out += `x-forwarded-host: ${host}\r\n`
+  if (head.framing.kind === 'chunked') out += 'transfer-encoding: chunked\r\n'
+  return `${out}\r\n`
 }
 
-/**
- * Headers for the upstream request: the client's end-to-end headers (Host kept, as Envoy
- * and Go's ReverseProxy do, so apps see the name users typed), plus X-Forwarded-*.
- * X-Forwarded-For is appended to; -Proto and -Host are kept when a proxy in front of us
- * already set them, since that proxy saw the original request and we did not.
- */
-export function upstreamRequestHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  const headers = endToEndHeaders(req)
-  const client = req.socket.remoteAddress ?? ''
-  const prior = req.headers['x-forwarded-for']
-  headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
-  headers['x-forwarded-proto'] ??= 'http'
-  if (req.headers.host !== undefined) headers['x-forwarded-host'] ??= req.headers.host
-  return headers
+export interface ClientResponseInput {
+  head: ResponseHead
+  version: string
+  versionHeader: string
+  /** A Set-Cookie line to add next to the upstream's own, or null. */
+  setCookie: string | null
+  /** Tell the client the connection closes after this answer. */
+  close: boolean
+  /** Else how long (s) it may stay idle before we close it, so a client does not race our close. */
+  idleSeconds: number
 }
 
-/** Whether a request carries a body to stream (else it is ended at once, and may be retried). */
-export function hasRequestBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true
-  const length = req.headers['content-length']
-  return length !== undefined && length !== '0'
+/** The response head sent to the client: the upstream's end-to-end headers, ours, and framing. */
+export function clientResponseHead({ head, version, versionHeader, setCookie, close, idleSeconds }: ClientResponseInput): string {
+  let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`
+  for (let i = 0; i < head.names.length; i++) {
+    if (isHopByHop(head, i) || head.lowerNames[i] === versionHeader) continue
+    out += `${head.names[i]}: ${head.values[i]}\r\n`
+  }
+  out += `${versionHeader}: ${version}\r\n`
+  if (setCookie !== null) out += `set-cookie: ${setCookie}\r\n`
+  if (head.status >= 200 && head.framing.kind === 'chunked') out += 'transfer-encoding: chunked\r\n'
+  if (close) out += 'connection: close\r\n'
+  else if (head.status >= 200) out += `keep-alive: timeout=${idleSeconds}\r\n`
+  return `${out}\r\n`
 }
 
 /** The value of cookie `name` in a Cookie header, or undefined. */
@@ -78,20 +110,19 @@ export function stickyCookieLine(name: string, version: string): string {
   return `${name}=${encodeURIComponent(version)}; Path=/; HttpOnly; SameSite=Lax`
 }
 
-/** Single value of a request header (the first, when repeated). */
-export function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name.toLowerCase()]
-  return Array.isArray(value) ? value[0] : value
-}
-
-/** `extra` laid over `base`; Set-Cookie lines are added to the upstream's, never replace them. */
-export function withHeaders(base: OutgoingHttpHeaders, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ...base }
-  for (const [name, value] of Object.entries(extra)) {
-    if (value === undefined) continue
-    const previous = out[name]
-    if (name === 'set-cookie' && previous !== undefined) out[name] = [previous, value].flat().map(String)
-    else out[name] = value
+/** Upstream path for a request: the upstream URL's base path + the request's path and query. */
+export function upstreamPath(basePath: string, target: string): string {
+  let path = target
+  if (!path.startsWith('/')) {
+    // absolute-form (`GET http://host/x`): only its path and query are ours to forward
+    try {
+      const parsed = new URL(path)
+      path = parsed.pathname + parsed.search
+    } catch {
+      path = `/${path}`
+    }
   }
-  return out
+  if (basePath === '/' || basePath === '') return path
+  const prefix = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
+  return prefix + path
 }

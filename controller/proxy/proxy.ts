@@ -1,9 +1,6 @@
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { forward, type ForwardResult } from './forward.ts'
-import { headerValue, readCookie, stickyCookieLine } from './headers.ts'
-import { RedMetrics, type RequestOutcome } from './red-metrics.ts'
-import { chooseUpstream } from './routing.ts'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { ClientConnection, type ProxyContext, type ResolvedRoutes, type ResolvedUpstream } from './client-connection.ts'
+import { RedMetrics } from './red-metrics.ts'
 import type { ProxyRoutes, Upstream } from './types.ts'
 import { UpstreamPool } from './upstream-pool.ts'
 
@@ -21,7 +18,7 @@ export interface WeightedProxyOptions {
   upstreamTimeoutMs?: number
   /** Source of the weighted draw, in [0, 1). Default Math.random; tests inject a fixed sequence. */
   random?: () => number
-  /** Connection limit per upstream; requests beyond it queue in the agent. Default 256. */
+  /** Connection limit per upstream (busy and idle); requests beyond it wait for a free one. Default 256. */
   maxSocketsPerUpstream?: number
   /** Routes to start with (same rules as `setRoutes`). */
   routes?: Partial<ProxyRoutes>
@@ -30,22 +27,18 @@ export interface WeightedProxyOptions {
 /** Header naming the version that answered, on every proxied response (also our 502/504). */
 export const VERSION_HEADER = 'x-sentra-version'
 
-/** An upstream with its URL parsed once, when the routes are set. */
-interface Resolved extends Upstream {
-  parsed: URL
-}
-
-interface ResolvedRoutes {
-  stable: Resolved | null
-  canary: Resolved | null
-  weight: number
-}
-
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** A version goes out in a response header: printable ASCII only (no CR/LF to split it). */
+const HEADER_SAFE = /^[\x20-\x7e]+$/
+/** Idle time allowed between requests on a client connection (node:http's default). */
+const CLIENT_IDLE_MS = 5_000
+/** Longest a client may take to send one request head (node:http's headersTimeout). */
+const HEAD_TIMEOUT_MS = 60_000
 
-function resolveUpstream(role: string, value: Upstream | null): Resolved | null {
+function resolveUpstream(role: string, value: Upstream | null): ResolvedUpstream | null {
   if (value === null) return null
   if (typeof value !== 'object' || typeof value.version !== 'string' || value.version === '') throw new TypeError(`routes.${role}.version must be a non-empty string`)
+  if (!HEADER_SAFE.test(value.version)) throw new TypeError(`routes.${role}.version must be printable ASCII: ${JSON.stringify(value.version)}`)
   let parsed: URL
   try {
     parsed = new URL(value.url)
@@ -53,15 +46,9 @@ function resolveUpstream(role: string, value: Upstream | null): Resolved | null 
     throw new TypeError(`routes.${role}.url is not a URL: ${JSON.stringify(value.url)}`)
   }
   if (parsed.protocol !== 'http:') throw new TypeError(`routes.${role}.url must be http://, got ${JSON.stringify(value.url)}`)
-  return { version: value.version, url: value.url, parsed }
-}
-
-function outcomeOf(result: ForwardResult): RequestOutcome {
-  if (result.kind === 'answered') return { status: result.status }
-  if (result.kind === 'failed') return { failed: true }
-  // nginx's "client closed request": counted as a request, not as the version's error; its
-  // latency still shows how long the client waited before giving up
-  return { status: 499 }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') // IPv6 literal without brackets
+  const port = Number(parsed.port || 80)
+  return { version: value.version, url: value.url, host, port, key: `${host}:${port}`, basePath: parsed.pathname }
 }
 
 /**
@@ -80,12 +67,9 @@ export class WeightedProxy {
   readonly metrics: RedMetrics
   readonly #host: string
   readonly #port: number
-  readonly #stickyCookie: string | null
-  readonly #canaryHeader: string
-  readonly #timeoutMs: number
-  readonly #random: () => number
   readonly #pool: UpstreamPool
   readonly #server: Server
+  readonly #clients = new Set<Socket>()
   #routes: ResolvedRoutes = { stable: null, canary: null, weight: 0 }
   #address: { host: string; port: number } | null = null
   #listening: Promise<{ host: string; port: number }> | null = null
@@ -99,13 +83,26 @@ export class WeightedProxy {
     if (!Number.isInteger(maxSocketsPerUpstream) || maxSocketsPerUpstream < 1) throw new RangeError(`maxSocketsPerUpstream must be a positive integer, got ${maxSocketsPerUpstream}`)
     this.#host = host
     this.#port = port
-    this.#stickyCookie = stickyCookie
-    this.#canaryHeader = canaryHeader.toLowerCase()
-    this.#timeoutMs = upstreamTimeoutMs
-    this.#random = random
     this.metrics = metrics
-    this.#pool = new UpstreamPool({ maxSockets: maxSocketsPerUpstream })
-    this.#server = createServer((req, res) => this.#handle(req, res))
+    this.#pool = new UpstreamPool({ maxSockets: maxSocketsPerUpstream, maxIdle: Math.min(maxSocketsPerUpstream, 64), timeoutMs: upstreamTimeoutMs })
+    const context: ProxyContext = {
+      routes: () => this.#routes,
+      pool: this.#pool,
+      metrics,
+      random,
+      stickyCookie,
+      canaryHeader: canaryHeader.toLowerCase(),
+      versionHeader: VERSION_HEADER,
+      timeoutMs: upstreamTimeoutMs,
+      headTimeoutMs: HEAD_TIMEOUT_MS,
+      idleSeconds: CLIENT_IDLE_MS / 1000,
+    }
+    this.#server = createServer((socket) => {
+      this.#clients.add(socket)
+      socket.once('close', () => this.#clients.delete(socket))
+      socket.setTimeout(CLIENT_IDLE_MS)
+      new ClientConnection(socket, context) // lives as long as its socket's listeners
+    })
     if (routes) this.setRoutes(routes)
   }
 
@@ -142,11 +139,11 @@ export class WeightedProxy {
       next.weight = weight
     }
     this.#routes = next
-    this.#pool.retainOnly(new Set([next.stable, next.canary].flatMap((u) => (u ? [u.parsed.origin] : []))))
+    this.#pool.retainOnly(new Set([next.stable, next.canary].flatMap((u) => (u ? [u.key] : []))))
   }
 
   routes(): ProxyRoutes {
-    const copy = (u: Resolved | null): Upstream | null => (u ? { version: u.version, url: u.url } : null)
+    const copy = (u: ResolvedUpstream | null): Upstream | null => (u ? { version: u.version, url: u.url } : null)
     return { stable: copy(this.#routes.stable), canary: copy(this.#routes.canary), weight: this.#routes.weight }
   }
 
@@ -166,45 +163,9 @@ export class WeightedProxy {
     this.#closed = true
     const wasListening = this.#server.listening
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
-    this.#server.closeAllConnections()
+    for (const socket of this.#clients) socket.destroy()
     this.#pool.destroy()
     this.#address = null
     if (wasListening) await closed
-  }
-
-  #handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now()
-    const routes = this.#routes // one snapshot per request: later changes do not move it
-    const sticky = this.#stickyCookie !== null && routes.stable !== null && routes.canary !== null
-    const choice = chooseUpstream(
-      routes,
-      { canaryHeader: headerValue(req, this.#canaryHeader), stickyVersion: sticky && this.#stickyCookie ? readCookie(headerValue(req, 'cookie'), this.#stickyCookie) : undefined },
-      this.#random,
-      sticky,
-    )
-    if (!choice) {
-      req.resume()
-      const text = 'no upstream: this application has no version to serve yet\n'
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'retry-after': '1' })
-      res.end(text)
-      return
-    }
-    const { upstream, stick } = choice
-    const responseHeaders: OutgoingHttpHeaders = { [VERSION_HEADER]: upstream.version }
-    if (stick && this.#stickyCookie) responseHeaders['set-cookie'] = stickyCookieLine(this.#stickyCookie, upstream.version)
-    const { agent, release } = this.#pool.acquire(upstream.parsed.origin)
-    forward(req, res, { url: upstream.parsed, agent, timeoutMs: this.#timeoutMs, responseHeaders })
-      .then((result) => {
-        release()
-        this.metrics.record(upstream.version, outcomeOf(result), performance.now() - started)
-      })
-      .catch((error: unknown) => {
-        // forward never rejects by design; if it ever does, keep the proxy up and say so
-        release()
-        this.metrics.record(upstream.version, { failed: true }, performance.now() - started)
-        if (!res.headersSent) res.writeHead(502).end()
-        else res.destroy()
-        console.error('sentra proxy: unexpected forwarding error', error)
-      })
   }
 }
