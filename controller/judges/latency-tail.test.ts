@@ -96,16 +96,23 @@ describe('tail latency from the proxy histograms', () => {
     expect(v.evidence['tail']).toBeInstanceOf(Array)
   })
 
-  it('sets each threshold from earlier baseline requests only', () => {
+  it('sets each threshold from the earlier baseline, or the pooled interval while that is too small', () => {
     const test = new LatencyTailTest([0.95], 0.01, 4)
-    // One interval alone never tests itself: no earlier baseline, no threshold.
+    // No earlier baseline: the pooled interval's p95 (bucket 3, 150 requests) is the threshold, nothing is above it.
     test.add([0, 0, 0, 50], [100, 0, 0, 0])
-    expect(test.thresholds()[0]!.intervals).toBe(0)
-    expect(test.logE).toBe(0)
-    // From now on the threshold is bucket 0: everything above it is slow.
+    expect(test.thresholds()[0]).toMatchObject({ intervals: 1, canarySlow: 0, baselineSlow: 0 })
+    // 100 earlier baseline requests, all in bucket 0: from now on that is the threshold, everything above it is slow.
     test.add([0, 0, 0, 50], [100, 0, 0, 0])
-    expect(test.thresholds()[0]).toMatchObject({ intervals: 1, canarySlow: 50, baselineSlow: 0 })
+    expect(test.thresholds()[0]).toMatchObject({ intervals: 2, canarySlow: 50, baselineSlow: 0 })
     expect(test.logE).toBeGreaterThan(Math.log(100))
+  })
+
+  it('a pooled p95 threshold needs 20 requests; the p99 one 100', () => {
+    const test = new LatencyTailTest([0.95, 0.99], 0.01, 4)
+    test.add([0, 0, 0, 5], [10, 0, 0, 0])
+    expect(test.thresholds().map((t) => t.intervals)).toEqual([0, 0])
+    test.add([0, 0, 0, 5], [20, 0, 0, 0])
+    expect(test.thresholds().map((t) => t.intervals)).toEqual([1, 0])
   })
 
   it('finds the bucket of a quantile, and none in an empty histogram', () => {

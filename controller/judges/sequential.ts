@@ -20,7 +20,10 @@
  *   its headroom (how much of the margin the estimate leaves unused) for adaptive steps.
  * - INCONCLUSIVE otherwise: "collecting evidence: e-value 3.2 of 100 needed; …".
  *
- * Latency (`latencyP50`/`P95`/`P99` of the built-in proxy): the windows carry only three
+ * Latency (`latencyP50`/`P95`/`P99` of the built-in proxy): FAIL from the proxy's histograms
+ * when the windows carry them (stats/latency-tail.ts: requests above the baseline's quantiles,
+ * averaged with stats/latency-shift.ts: a shift of the slower half). Without histograms, and
+ * for PASS, the windows carry only three
  * quantiles per version, so the test counts instead what the quantiles imply about requests
  * ("at least half of the canary's requests were slower than the baseline's p95"), with an
  * exact distribution-free null, on disjoint windows only (stats/latency-exceedance.ts).
@@ -49,6 +52,7 @@ import { RATIO_FLOORS } from './relative.ts'
 import { type CountIncrement, DEFAULT_FAIL_RATIOS, DEFAULT_PASS_RATIOS, ErrorShareTest } from './stats/error-share.ts'
 import { countIncrements, disjointSamples, poolIncrements } from './stats/increments.ts'
 import { rateMargin } from './stats/rate-margin.ts'
+import type { ShiftSummary } from './stats/latency-shift.ts'
 import { LatencyTailTest, type ThresholdSummary, validBuckets } from './stats/latency-tail.ts'
 import { type LatencyQuantile, PairedBets, type QuantileWindow, failPairs, notSlowerLogE, passPairs, slowerLogE } from './stats/latency-exceedance.ts'
 
@@ -376,11 +380,12 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
   const newest = cut.samples.at(-1)
   const extra: { [key: string]: Json } = {
     method: tail
-      ? 'FAIL: share of requests slower than the baseline’s earlier quantiles, error-share test over disjoint windows; PASS: quantile counts with a distribution-free beta-binomial null, betting e-process'
+      ? 'FAIL: share of requests slower than the baseline’s earlier quantiles (error-share test) averaged with a bucket-score permutation test of a shift, over disjoint windows; PASS: quantile counts with a distribution-free beta-binomial null, betting e-process'
       : 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
     eValue: finite(Math.exp(failLogE)),
     log10EValue: finite(failLogE / Math.LN10),
     tail: tail === null ? null : tail.test.thresholds().map((t) => ({ quantile: t.quantile, intervals: t.intervals, canaryRequests: t.canaryRequests, canarySlow: t.canarySlow, baselineRequests: t.baselineRequests, baselineSlow: t.baselineSlow, eValue: finite(Math.exp(t.logE)) })),
+    shift: tail === null ? null : shiftEvidence(tail.test.shift()),
     passEValue: finite(Math.exp(notSlower.logE)),
     log10PassEValue: finite(notSlower.logE / Math.LN10),
     disjointWindows: cut.samples.length,
@@ -407,7 +412,7 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
   })
   const needed = formatE(1 / alpha)
   if (tail !== null && failLogE >= target) {
-    return result('FAIL', `${values}: ${tailText(tail.test.thresholds(), tail.windows)}; e-value ${formatLogE(failLogE)} ≥ ${needed} = 1/alpha`, 'regression')
+    return result('FAIL', `${values}: ${tailText(tail.test.thresholds(), tail.test.shift(), tail.windows)}; e-value ${formatLogE(failLogE)} ≥ ${needed} = 1/alpha`, 'regression')
   }
   if (tail === null && slower.logE >= target) {
     return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
@@ -452,12 +457,20 @@ function tailQuantiles(g: LatencyQuantile): number[] {
   return ([0.5, 0.95, 0.99] as const).filter((q) => q >= g)
 }
 
-/** "24 % of canary requests slower than the baseline's p95 vs 5.1 %; 2.6 % slower than its p99 vs 1.0 % (312 windows)" */
-function tailText(thresholds: readonly ThresholdSummary[], windows: number): string {
+/**
+ * "24 % of canary requests slower than the baseline's earlier p95 vs 5.1 % of baseline requests; …;
+ * canary requests 0.62 standard deviations slower than all requests (upper half) (12 disjoint windows)"
+ */
+function tailText(thresholds: readonly ThresholdSummary[], shift: ShiftSummary, windows: number): string {
   const parts = thresholds
     .filter((t) => t.canaryRequests > 0 && t.baselineRequests > 0)
     .map((t) => `${formatValue(t.canarySlow / t.canaryRequests, 'fraction')} of canary requests slower than the baseline's earlier p${t.quantile * 100} vs ${formatValue(t.baselineSlow / t.baselineRequests, 'fraction')} of baseline requests`)
+  if (shift.canaryMeanScore !== null) parts.push(`canary requests ${sig3(shift.canaryMeanScore)} standard deviations slower than all requests (upper half of the latencies)`)
   return `${parts.length > 0 ? parts.join('; ') : 'no threshold yet'} (${plural(windows, 'disjoint window')})`
+}
+
+function shiftEvidence(shift: ShiftSummary): { [key: string]: Json } {
+  return { intervals: shift.intervals, canaryRequests: shift.canaryRequests, canaryMeanScore: finite(shift.canaryMeanScore), eValue: finite(Math.exp(shift.logE)) }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,6 +16,16 @@
  * hardly moves; a canary 50 % slower triples its share above the baseline's p95. The
  * per-request counts carry far more evidence than the three quantiles of a one-second window.
  *
+ * Until the earlier baseline requests suffice (the first seconds of a rollout: a p99 needs
+ * 500 of them), the threshold comes from the earlier baseline requests together with the
+ * current interval's requests of BOTH versions. That is valid too: under the null, given
+ * the past and the interval's pooled latencies (a multiset that does not say which request
+ * was whose), every way of labelling Nc of them "canary" is equally likely, so the canary's
+ * count among the requests above any threshold computed from that multiset is
+ * hypergeometric with share p0ᵢ, the same null. It costs some power under the alternative
+ * (the canary's slow requests raise the pooled quantile), much less than having no
+ * threshold at all for the first seconds.
+ *
  * A gate on the g-quantile tests every threshold at or above g (p95: the baseline's p95 and
  * p99; p50: p50, p95 and p99), as the quantile pairs do: a slower p99 is a latency regression
  * for a p95 gate as much as a slower p95. The e-value is the average of the thresholds' e-values
@@ -24,6 +34,7 @@
  * others (as for errors).
  */
 import { type CountIncrement, DEFAULT_FAIL_RATIOS, ErrorShareTest } from './error-share.ts'
+import { LatencyShiftTest, type ShiftSummary } from './latency-shift.ts'
 
 /** One version's histogram in one interval: counts per bucket of the proxy's fixed buckets. */
 export type BucketCounts = readonly number[]
@@ -35,6 +46,14 @@ export type BucketCounts = readonly number[]
  */
 function minimumBaseline(q: number): number {
   return Math.ceil(5 / (1 - q))
+}
+
+/**
+ * Requests (earlier baseline plus the current interval's pooled ones) needed before a
+ * pooled threshold is used: one expected above the quantile (p99: 100, p95: 20, p50: 2).
+ */
+function minimumPooled(q: number): number {
+  return Math.ceil(1 / (1 - q))
 }
 
 /** The bucket that holds the q-quantile of `counts` (rank ⌈q·total⌉), or null when empty. */
@@ -91,6 +110,8 @@ export class LatencyTailTest {
   /** Baseline histogram of every interval added so far: where the next thresholds come from. */
   readonly #baseline: Float64Array
   #baselineTotal = 0
+  /** Whole-distribution shift (latency-shift.ts): one more e-process in the average. */
+  readonly #shift = new LatencyShiftTest()
 
   constructor(quantiles: readonly number[], alpha: number, buckets: number) {
     if (quantiles.length === 0) throw new RangeError('quantiles must not be empty')
@@ -105,10 +126,19 @@ export class LatencyTailTest {
   add(canary: BucketCounts, baseline: BucketCounts): void {
     const nc = total(canary)
     const nb = total(baseline)
+    // The pooled fallback, built only when some threshold needs it (the first seconds).
+    let pooled: Float64Array | null = null
     for (let j = 0; j < this.#quantiles.length; j++) {
       const q = this.#quantiles[j]!
-      if (this.#baselineTotal < minimumBaseline(q)) continue
-      const bucket = quantileBucket(this.#baseline, this.#baselineTotal, q)
+      let bucket: number | null
+      if (this.#baselineTotal >= minimumBaseline(q)) {
+        bucket = quantileBucket(this.#baseline, this.#baselineTotal, q)
+      } else {
+        const pooledTotal = this.#baselineTotal + nc + nb
+        if (pooledTotal < minimumPooled(q)) continue
+        pooled ??= this.#pooled(canary, baseline)
+        bucket = quantileBucket(pooled, pooledTotal, q)
+      }
       if (bucket === null) continue
       const inc: CountIncrement = { canaryRequests: nc, canaryErrors: above(canary, bucket), baselineRequests: nb, baselineErrors: above(baseline, bucket) }
       this.#tests[j]!.add(inc)
@@ -119,9 +149,20 @@ export class LatencyTailTest {
       t.baselineRequests += inc.baselineRequests
       t.baselineSlow += inc.baselineErrors
     }
-    // Only now: interval i's threshold never depends on interval i itself.
+    this.#shift.add(canary, baseline)
+    // Only now: interval i's earlier-baseline threshold never depends on interval i itself.
     for (let i = 0; i < baseline.length && i < this.#baseline.length; i++) this.#baseline[i]! += baseline[i] ?? 0
     this.#baselineTotal += nb
+  }
+
+  /**
+   * The earlier baseline requests plus both versions' requests of the current interval: a
+   * histogram that does not depend on which of the current requests were the canary's.
+   */
+  #pooled(canary: BucketCounts, baseline: BucketCounts): Float64Array {
+    const pooled = Float64Array.from(this.#baseline)
+    for (let i = 0; i < pooled.length; i++) pooled[i]! += (canary[i] ?? 0) + (baseline[i] ?? 0)
+    return pooled
   }
 
   /** Per threshold: counts and ln e-value. */
@@ -129,9 +170,17 @@ export class LatencyTailTest {
     return this.#quantiles.map((quantile, j) => ({ quantile, ...this.#tallies[j]!, logE: this.#tests[j]!.logEFail() }))
   }
 
-  /** ln of the combined FAIL e-value: the average of the thresholds' e-values. */
+  /** The shift test's counts and ln e-value. */
+  shift(): ShiftSummary {
+    return this.#shift.summary()
+  }
+
+  /**
+   * ln of the combined FAIL e-value: the average of the thresholds' e-values and the shift
+   * test's (an average of e-processes is one).
+   */
   get logE(): number {
-    const logs = this.#tests.map((t) => t.logEFail())
+    const logs = [...this.#tests.map((t) => t.logEFail()), this.#shift.logE]
     const max = Math.max(...logs)
     if (!Number.isFinite(max)) return max
     return max + Math.log(logs.reduce((s, l) => s + Math.exp(l - max), 0) / logs.length)
