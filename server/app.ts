@@ -11,7 +11,7 @@ import type { Store } from '../schema/store/index.ts'
 import { acceptsGraphqlAnswer } from './accept.ts'
 import { authenticate, requestToken, sameOrigin, SESSION_COOKIE } from './auth.ts'
 import { maskError } from './errors.ts'
-import { checkReadiness } from './health.ts'
+import { checkReadiness, isStoreUnavailable, STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE_MESSAGE } from './health.ts'
 import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, useQueryLimits, type QueryLimits } from './limits.ts'
 import { RateLimiter, rateLimitedMessage, type RateLimit } from './rate-limit.ts'
 import { useQueryTimeout } from './timeout.ts'
@@ -64,6 +64,8 @@ export interface ApiServerOptions {
    * depends only on schema/.)
    */
   otlp?: Omit<OtlpReceiverOptions, 'store'> | false
+  /** graphql-ws: SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN (100 by default) and SENTRA_WS_FANOUT (on by default); server/websocket.ts. */
+  websocket?: { maxConnectionsPerToken?: number; fanout?: boolean }
 }
 
 /** The API's own paths; with a dashboard mounted, everything else is the dashboard's. */
@@ -118,6 +120,7 @@ export function createApiServer({
   persistedDocuments = loadPersistedDocuments(),
   traceUrlTemplate = null,
   otlp: otlpOptions = {},
+  websocket = {},
 }: ApiServerOptions): ApiServer {
   const otlp = otlpOptions === false ? null : new OtlpReceiver({ store, ...otlpOptions })
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...givenLimits }
@@ -207,13 +210,36 @@ export function createApiServer({
   }
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const held = signInHeld(req)
+    if (held) return signInsHeldOff(res, held)
     const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token')
-    return signIn(res, token)
+    return signIn(req, res, token)
   }
 
-  async function signIn(res: ServerResponse, token: string | null): Promise<void> {
+  /**
+   * Sign-ins share the failed-sign-in bucket of /graphql (`ip:<address>`, docs/security.md):
+   * an address out of it is held off before its token is hashed or its form read. Seconds to
+   * wait, or null when it may try.
+   */
+  function signInHeld(req: IncomingMessage): number | null {
+    const held = rateLimiter?.peek(`ip:${req.socket.remoteAddress ?? 'unknown'}`)
+    return held && !held.allowed ? held.retryAfterSeconds : null
+  }
+
+  /** A sign-in that did not sign in (bad, missing or malformed token) costs its address one. */
+  function chargeFailedSignIn(req: IncomingMessage): void {
+    rateLimiter?.take(`ip:${req.socket.remoteAddress ?? 'unknown'}`)
+  }
+
+  function signInsHeldOff(res: ServerResponse, retryAfterSeconds: number): void {
+    res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(retryAfterSeconds) })
+    res.end(`Too many failed sign-ins from this address (SENTRA_RATE_LIMIT); retry in ${retryAfterSeconds} s.\n`)
+  }
+
+  async function signIn(req: IncomingMessage, res: ServerResponse, token: string | null): Promise<void> {
     const actor = await authenticate(store, token)
     if (!actor || !token) {
+      chargeFailedSignIn(req)
       // With the dashboard, back to its sign-in page with the reason; without, a plain answer.
       if (dashboard) return redirect(res, '/login?error=invalid')
       res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
@@ -239,15 +265,24 @@ export function createApiServer({
 
   /** The sign-in form: `token=…` as application/x-www-form-urlencoded. */
   async function loginForm(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const held = signInHeld(req)
+    if (held) return signInsHeldOff(res, held)
+    // Not charged: a page of another site could make a visitor's browser send these, to lock them out.
     if (crossSite(req)) return json(res, 403, { error: 'sign-in must come from this site' })
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-    if (type !== 'application/x-www-form-urlencoded') return json(res, 415, { error: 'send the token as a form (application/x-www-form-urlencoded)' })
+    if (type !== 'application/x-www-form-urlencoded') {
+      chargeFailedSignIn(req)
+      return json(res, 415, { error: 'send the token as a form (application/x-www-form-urlencoded)' })
+    }
     let body = ''
     for await (const chunk of req) {
       body += String(chunk)
-      if (body.length > MAX_FORM_BYTES) return json(res, 413, { error: `form over ${MAX_FORM_BYTES} bytes` })
+      if (body.length > MAX_FORM_BYTES) {
+        chargeFailedSignIn(req)
+        return json(res, 413, { error: `form over ${MAX_FORM_BYTES} bytes` })
+      }
     }
-    return signIn(res, new URLSearchParams(body).get('token')?.trim() ?? null)
+    return signIn(req, res, new URLSearchParams(body).get('token')?.trim() ?? null)
   }
 
   /** Signing out forgets the session cookie in this browser; the token itself stays valid until revoked. */
@@ -266,12 +301,20 @@ export function createApiServer({
       metrics.httpDuration.observe({ route: known, method: req.method ?? 'GET' }, (performance.now() - started) / 1000)
     })
     route(req, res, pathname).catch((error: unknown) => {
+      if (isStoreUnavailable(error)) {
+        // The database is down (a token check or a login needs it): a clear, retryable 503.
+        console.error(`request failed: the store is not reachable: ${error instanceof Error ? error.message : String(error)}`)
+        if (!res.headersSent) json(res, 503, { errors: [{ message: STORE_UNAVAILABLE_MESSAGE, extensions: { code: 'STORE_UNAVAILABLE' } }] }, { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) })
+        else res.destroy()
+        return
+      }
       console.error('request failed:', error)
       if (!res.headersSent) json(res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })
       else res.destroy()
     })
   })
-  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly }, maxPayload: maxBodyBytes, rateLimiter })
+  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly }, maxPayload: maxBodyBytes, rateLimiter, ...websocket })
+  metrics.countFanout(() => ws.fanoutStats)
 
   return {
     http,

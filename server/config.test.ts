@@ -33,6 +33,11 @@ describe('readConfig', () => {
     expect(config).toMatchObject({ metricsPort: 9464, port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
   })
 
+  it('reads the WebSocket settings: a connection cap per token (100, 0 = none) and the fan-out (on)', () => {
+    expect(readConfig({})).toMatchObject({ wsMaxConnectionsPerToken: 100, wsFanout: true })
+    expect(readConfig({ SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN: '0', SENTRA_WS_FANOUT: '0' })).toMatchObject({ wsMaxConnectionsPerToken: 0, wsFanout: false })
+  })
+
   it.each([
     ['SENTRA_PORT', 'eighty', /SENTRA_PORT/],
     ['SENTRA_PORT', '70000', /SENTRA_PORT/],
@@ -54,6 +59,9 @@ describe('readConfig', () => {
     ['SENTRA_METRICS_PORT', '70000', /SENTRA_METRICS_PORT/],
     ['SENTRA_METRICS_PORT', '-1', /SENTRA_METRICS_PORT/],
     ['SENTRA_METRICS_PORT', '94 64', /SENTRA_METRICS_PORT/],
+    ['SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN', 'many', /SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN/],
+    ['SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN', '-1', /SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN/],
+    ['SENTRA_WS_FANOUT', 'sometimes', /SENTRA_WS_FANOUT/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => readConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => readConfig({ [name]: value })).toThrow(message)

@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL } from '../schema/store/connect.ts'
 import { configuredDockerHost } from '../controller/targets/docker-host.ts'
 import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, type QueryLimits } from './limits.ts'
 import type { RateLimit } from './rate-limit.ts'
+import { DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN } from './fanout/connections.ts'
 
 /** Everything a Sentra process reads from its environment (DESIGN.md, "Environment"). */
 export interface Config {
@@ -46,6 +47,10 @@ export interface Config {
   queryTimeoutMs: number | null
   /** SENTRA_INTROSPECTION: `__schema` / `__type` queries allowed. */
   introspection: boolean
+  /** SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN: open graphql-ws connections per token per server process; 0 = no cap. */
+  wsMaxConnectionsPerToken: number
+  /** SENTRA_WS_FANOUT: same-operation subscribers share one execution per event (server/fanout/); 0 only to compare. */
+  wsFanout: boolean
 }
 
 /** SENTRA_RATE_LIMIT by default: far above what the dashboard, the CLI or Grafana ask for. */
@@ -183,5 +188,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     rateLimit: rateLimit(env.SENTRA_RATE_LIMIT),
     queryTimeoutMs: queryTimeout(env.SENTRA_QUERY_TIMEOUT_MS),
     introspection,
+    wsMaxConnectionsPerToken: whole('SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN', env.SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN, DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN, 0, 1_000_000),
+    wsFanout: flag('SENTRA_WS_FANOUT', env.SENTRA_WS_FANOUT, true),
   }
 }

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql'
 import { BadCursorError, ConflictError, NotFoundError } from '../schema/store/errors.ts'
 import { SpecError } from '../schema/spec.ts'
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE_MESSAGE } from './health.ts'
 import { badInput, conflict, invalidDocument, notFound } from '../schema/graph/errors.ts'
 
 /**
@@ -12,6 +13,8 @@ export function maskError(error: unknown, message: string): Error {
   const path = error instanceof GraphQLError ? error.path : undefined
   const mapped = mapDomainError(original)
   if (mapped) return new GraphQLError(mapped.message, { path, extensions: mapped.extensions })
+  // The database went away mid-request: retryable and not our bug, so no stack in the log either.
+  if (isStoreUnavailable(original)) return new GraphQLError(STORE_UNAVAILABLE_MESSAGE, { path, extensions: { code: 'STORE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) } } } })
   if (error instanceof GraphQLError && !error.originalError) return error
   // Yoga reads `variables`/`extensions` of a GET query string or a form body with a bare
   // JSON.parse; bad text throws a SyntaxError here, unwrapped (resolver errors come wrapped

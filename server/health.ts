@@ -23,3 +23,24 @@ export async function checkReadiness(store: Store, bus: Bus): Promise<{ ready: b
   const checks = { store: storeProblem ?? 'ok', bus: busProblem ?? 'ok' }
   return { ready: storeProblem === null && busProblem === null, checks }
 }
+
+/** Node's and mysql2's codes for a database that cannot be reached (not a bad statement). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR'])
+
+/**
+ * Whether an error means the store is down or unreachable (MariaDB stopped, a connection
+ * cut), rather than a fault of the request or of our code. mysql2 also marks every error
+ * that leaves a connection unusable `fatal`. The API answers these with 503 and a plain
+ * message (docs/ha.md, "When the database is down") that asks the client to retry.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const { code, fatal } = current as Error & { code?: unknown; fatal?: unknown }
+    if (fatal === true || (typeof code === 'string' && UNREACHABLE_CODES.has(code))) return true
+  }
+  return false
+}
+
+export const STORE_UNAVAILABLE_MESSAGE = 'the store (database) is not reachable right now; retry shortly'
+/** Seconds a client is told to wait before retrying a request refused for an unreachable store. */
+export const STORE_RETRY_AFTER_SECONDS = 5

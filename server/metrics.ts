@@ -33,15 +33,34 @@ export class ServerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   })
+  /** Subscription executions open in yoga: one per SSE subscriber, one per shared graphql-ws group. */
+  #executions = 0
+  /** graphql-ws fan-out (server/fanout/): its shared executions and the subscribers they serve. */
+  #fanout: () => { groups: number; subscribers: number } = () => ({ groups: 0, subscribers: 0 })
   readonly subscriptions = new Gauge({
     name: 'sentra_graphql_subscriptions_active',
-    help: 'GraphQL subscriptions currently open (graphql-ws and SSE).',
+    help: 'GraphQL subscriptions currently open (graphql-ws subscribers and SSE), counted per subscriber.',
     registers: [this.registry],
+    // A shared graphql-ws execution serves many subscribers: count those, not the execution.
+    collect: () => {
+      const { groups, subscribers } = this.#fanout()
+      this.subscriptions.set(Math.max(0, this.#executions - groups) + subscribers)
+    },
   })
   readonly #names = new Set<string>()
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sentra_' })
+  }
+
+  /** A subscription execution started (+1) or ended (-1). */
+  executionOpened(delta: 1 | -1): void {
+    this.#executions += delta
+  }
+
+  /** Where the graphql-ws fan-out's counts come from (set once the WebSocket server is attached). */
+  countFanout(stats: () => { groups: number; subscribers: number }): void {
+    this.#fanout = stats
   }
 
   /** Client-chosen names become labels only up to a bound; the rest share "other". */
@@ -79,10 +98,10 @@ export function useOperationMetrics(metrics: ServerMetrics): Plugin {
     onSubscribe({ args }) {
       const op = operationOf(args.document, args.operationName)
       metrics.operations.inc({ type: 'subscription', name: metrics.operationLabel(op?.name?.value), outcome: 'ok' })
-      metrics.subscriptions.inc()
+      metrics.executionOpened(1)
       let open = true
       const closed = () => {
-        if (open) metrics.subscriptions.dec()
+        if (open) metrics.executionOpened(-1)
         open = false
       }
       return {

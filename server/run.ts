@@ -24,7 +24,7 @@ export async function serveApi(
   { label = 'sentra server', dashboard, extraRegistries }: { label?: string; dashboard?: DashboardMount; extraRegistries?: readonly Registry[] } = {},
 ): Promise<RunningApi> {
   const admin = await bootstrapAdminToken(store, config.adminToken)
-  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production, persistedOnly: config.persistedOnly, limits: config.limits, maxBodyBytes: config.graphqlMaxBytes, rateLimit: config.rateLimit, queryTimeoutMs: config.queryTimeoutMs, introspection: config.introspection, traceUrlTemplate: config.traceUrlTemplate, otlp: { limits: { maxBytes: config.otlpMaxBytes }, log: (line) => console.error(line) }, ...(dashboard ? { dashboard } : {}), ...(extraRegistries ? { extraRegistries } : {}) })
+  const server = createApiServer({ store, bus, graphiql: config.graphiql, production: config.production, persistedOnly: config.persistedOnly, limits: config.limits, maxBodyBytes: config.graphqlMaxBytes, rateLimit: config.rateLimit, queryTimeoutMs: config.queryTimeoutMs, introspection: config.introspection, traceUrlTemplate: config.traceUrlTemplate, websocket: { maxConnectionsPerToken: config.wsMaxConnectionsPerToken, fanout: config.wsFanout }, otlp: { limits: { maxBytes: config.otlpMaxBytes }, log: (line) => console.error(line) }, ...(dashboard ? { dashboard } : {}), ...(extraRegistries ? { extraRegistries } : {}) })
   const { url } = await server.listen(config.port, config.host)
   const loginUrl = admin.generated ? `${url}/login?token=${encodeURIComponent(admin.token)}` : null
   console.log(`${label} listening on ${url}/graphql  (store: ${describeStore(store, config.databaseUrl)}; bus: ${bus.kind})`)

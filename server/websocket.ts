@@ -3,14 +3,21 @@ import type { Duplex } from 'node:stream'
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
-import { WebSocketServer } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import type { Actor } from '../schema/graph/index.ts'
 import type { Store } from '../schema/store/index.ts'
+import { isStoreUnavailable, STORE_UNAVAILABLE_MESSAGE } from './health.ts'
 import { authenticate, cookieValue, SESSION_COOKIE, sameOrigin } from './auth.ts'
+import { ConnectionCap, DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN, WS_TOO_MANY_CONNECTIONS } from './fanout/connections.ts'
+import { FanoutHub, type FanoutStats } from './fanout/hub.ts'
+import { fanoutKey } from './fanout/key.ts'
+import { sharedContext } from './fanout/shared-context.ts'
 import { resolveSubscribeDocument, type PersistedDocuments } from './persisted.ts'
 import { rateLimitedError, type RateLimiter } from './rate-limit.ts'
 
 export const WS_MAX_PAYLOAD = 1 << 20
+/** Close code (RFC 6455 "Try Again Later") for a connection that cannot be checked while the database is down. */
+export const WS_TRY_AGAIN_LATER = 1013
 /** Close code for a connection refused because its address ran out of sign-in attempts (SENTRA_RATE_LIMIT). */
 export const WS_RATE_LIMITED = 4429
 
@@ -21,6 +28,8 @@ interface ServerContext {
 interface Enveloped {
   execute: (args: ExecutionArgs) => unknown
   subscribe: (args: ExecutionArgs) => unknown
+  /** Who this operation is for, and which shared execution it may join (server/fanout/). */
+  fanout: { key: string; id: string; socket: WebSocket; tokenId: string }
 }
 
 /** The token a graphql-ws connection carries: connectionParams.token, else a same-origin session cookie. */
@@ -34,6 +43,11 @@ function connectionToken(params: Readonly<Record<string, unknown>> | undefined, 
  * graphql-ws on the same HTTP server and path as yoga. Yoga's plugins do not run on this
  * path by themselves, so each subscribe goes through yoga's enveloped parse, validate and
  * context; a bad document is answered with errors and never closes the socket.
+ *
+ * Subscriptions then go through the fan-out (server/fanout/): those with the same document,
+ * variables and authorization share one execution per event and the same serialized bytes;
+ * each subscriber's token is still checked before each delivery. Connections are capped per
+ * token (SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN, closed with 4430).
  */
 export function attachGraphqlWs(
   http: HttpServer,
@@ -45,6 +59,8 @@ export function attachGraphqlWs(
     persisted,
     maxPayload = WS_MAX_PAYLOAD,
     rateLimiter = null,
+    maxConnectionsPerToken = DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN,
+    fanout = true,
   }: {
     yoga: YogaServerInstance<ServerContext, object>
     store: Store
@@ -57,10 +73,19 @@ export function attachGraphqlWs(
     maxPayload?: number
     /** The HTTP path's limiter: each subscribe message takes one operation from the token's bucket. */
     rateLimiter?: RateLimiter | null
+    /** SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN: open sockets per token on this process; 0 = no cap. */
+    maxConnectionsPerToken?: number
+    /**
+     * Subscribers of the same operation under the same authorization share one execution per
+     * event (server/fanout/); false runs each on its own (SENTRA_WS_FANOUT=0, the benchmark's baseline).
+     */
+    fanout?: boolean
   },
-): { close(): Promise<void> } {
+): { close(): Promise<void>; readonly fanoutStats: FanoutStats } {
   const wss = new WebSocketServer({ noServer: true, maxPayload })
   const tokens = new WeakMap<object, string>()
+  const connections = new ConnectionCap(maxConnectionsPerToken)
+  const hub = new FanoutHub({ isActive: (tokenId) => store.tokens.isActive(tokenId) })
 
   http.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://localhost')
@@ -95,15 +120,36 @@ export function attachGraphqlWs(
           return false
         }
         const token = connectionToken(ctx.connectionParams, ctx.extra.request)
-        const actor = await authenticate(store, token)
+        let actor: Awaited<ReturnType<typeof authenticate>>
+        try {
+          actor = await authenticate(store, token)
+        } catch (error) {
+          // The database is down: not the client's fault and not an internal error (4500 with
+          // the driver's message). 1013 "try again later", as /graphql answers 503.
+          if (!isStoreUnavailable(error)) throw error
+          ctx.extra.socket.close(WS_TRY_AGAIN_LATER, STORE_UNAVAILABLE_MESSAGE)
+          return false
+        }
         if (!actor || token === null) {
           rateLimiter?.take(address)
           return false
         }
+        // Counted after the token check, so strangers cannot use up a real token's slots.
+        const release = connections.acquire(actor.tokenId)
+        if (!release) {
+          ctx.extra.socket.close(WS_TOO_MANY_CONNECTIONS, `too many connections for this token (at most ${connections.max} per server)`)
+          return false
+        }
+        if (ctx.extra.socket.readyState !== WebSocket.OPEN) {
+          // Closed while the token was being checked: its close event has already fired.
+          release()
+          return false
+        }
+        ctx.extra.socket.once('close', release)
         tokens.set(ctx.extra.socket, token)
         return true
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // Checked again per operation: a token revoked after connecting stops working.
         const actor = await authenticate(store, tokens.get(ctx.extra.socket))
         if (!actor) return [new GraphQLError('the token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })]
@@ -144,17 +190,29 @@ export function attachGraphqlWs(
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies Enveloped,
+          rootValue: {
+            execute,
+            subscribe,
+            fanout: { key: fanoutKey({ query: resolved.query, operationName: payload.operationName, variables: payload.variables, actor }), id, socket: ctx.extra.socket, tokenId: actor.tokenId },
+          } satisfies Enveloped,
         }
         return args
       },
       execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      subscribe: (args) => {
+        const root = args.rootValue as Enveloped
+        if (!fanout) return root.subscribe(args) as never
+        const { key, ...subscriber } = root.fanout
+        return hub.join(key, subscriber, (signal) => root.subscribe({ ...args, contextValue: sharedContext(args.contextValue as object, signal) }) as never) as never
+      },
     },
     wss,
   )
 
   return {
+    get fanoutStats() {
+      return hub.stats
+    },
     close: async () => {
       for (const client of wss.clients) client.terminate()
       await disposable.dispose()

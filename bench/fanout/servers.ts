@@ -1,0 +1,112 @@
+/** The processes and services the fan-out benchmark runs against: a fresh MySQL database and two `npm run server`s. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { createConnection } from 'mysql2/promise'
+import { procStatCpuTicks } from '../proxy/summary.ts'
+
+const MYSQL_URL = process.env.SENTRA_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+export const REDIS_URL = process.env.SENTRA_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** Clock ticks per second of /proc/<pid>/stat (Linux's USER_HZ). */
+const USER_HZ = 100
+
+/** A fresh MySQL database; `drop` removes it. */
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = new URL(MYSQL_URL)
+  const name = `sentra_bench_fanout_${randomBytes(6).toString('hex')}`
+  const admin = () =>
+    createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) })
+  const conn = await admin()
+  try {
+    await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+  } finally {
+    await conn.end()
+  }
+  const url = new URL(MYSQL_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = await admin()
+      try {
+        await c.query(`DROP DATABASE IF EXISTS \`${name}\``)
+      } finally {
+        await c.end()
+      }
+    },
+  }
+}
+
+export interface ServerProcess {
+  readonly url: string
+  readonly child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts `server/main.ts` (what `npm run server` runs) with `env`; resolves once it listens. */
+export function startServer(env: Record<string, string>, log: (line: string) => void): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, SENTRA_PORT: '0', SENTRA_HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const stop = () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done()
+        child.once('exit', () => done())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+      })
+    let output = ''
+    const timer = setTimeout(() => {
+      void stop()
+      reject(new Error(`server did not start in 60 s:\n${output.slice(-2000)}`))
+    }, 60_000)
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[server ${child.pid}] ${line}`)
+    })
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /listening on (http:\/\/\S+)\/graphql/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve({ url: `${match[1]!.replace(/^http/, 'ws')}/graphql`, child, stop })
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code} before listening:\n${output.slice(-2000)}`))
+    })
+  })
+}
+
+/** User + system CPU of a process so far, in ms; null when it cannot be read. */
+export async function cpuMs(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null
+  try {
+    return (procStatCpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8')) * 1000) / USER_HZ
+  } catch {
+    return null
+  }
+}
+
+/** Resident set size of a process, in bytes; null when it cannot be read. */
+export async function rssBytes(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))
+    return match ? Number(match[1]) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** Sums a per-process reading over processes; null if any is unreadable. */
+export async function total(pids: readonly (number | undefined)[], read: (pid: number | undefined) => Promise<number | null>): Promise<number | null> {
+  const values = await Promise.all(pids.map(read))
+  return values.some((v) => v === null) ? null : values.reduce<number>((sum, v) => sum + v!, 0)
+}
