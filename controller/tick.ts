@@ -1,5 +1,5 @@
 import type { Bus } from '../schema/events/bus.ts'
-import { assertSpec, type AppSpec } from '../schema/spec.ts'
+import type { AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
 import { FencedError } from '../schema/store/leases.ts'
 import type { Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
@@ -10,10 +10,14 @@ import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
 import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback } from './tick/gates.ts'
 import { ProxyListenError } from './proxy/registry.ts'
+import { SpecCache } from './spec-cache.ts'
 import { fencedTarget } from './targets/fenced.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
 import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
 import { annotateTick, traceDecision } from './tracing.ts'
+
+/** Validated specs, shared by every tick of this process (controller/spec-cache.ts). */
+const specs = new SpecCache()
 
 export interface TickContext {
   store: Store
@@ -40,6 +44,8 @@ export interface TickMemory {
   history: Map<string, WindowSample[]>
   /** Per-tick increments per provider, oldest first, for sequential judges (controller/evaluate.ts). */
   increments?: Map<string, WindowSample[]>
+  /** The rollout as the last tick saw it: what the loop tells the target to let go of when the lease is lost. */
+  ref?: RolloutRef
 }
 
 export interface TickResult {
@@ -198,10 +204,11 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   if (!rollout || isFinished(rollout.status)) return { finished: true, nextTickMs: 0 }
   const app = await store.applications.byId(rollout.applicationId)
   if (!app) return { finished: true, nextTickMs: 0 }
-  const spec = assertSpec(app.spec)
+  const spec = specs.specOf(app.id, app.spec)
   metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
   const [steps = []] = await store.rollouts.stepsFor([rolloutId])
   const ref: RolloutRef = { rolloutId, application: spec, stableVersion: rollout.fromVersion, canaryVersion: rollout.toVersion }
+  memory.ref = ref
   // Fencing (docs/ha.md): a holder that lost the rollout to a newer one writes nothing and moves nothing.
   const { fence } = ctx
   const checkFence = (on: Store): Promise<void> => (fence ? on.leases.checkFence(fence.name, fence.token) : Promise.resolve())

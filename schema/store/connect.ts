@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { createPool } from 'mysql2'
 import { loadSqliteDriver } from './sqlite-driver.ts'
+import { cachingStatements } from './sqlite-statements.ts'
 import type { Database } from './tables.ts'
 
 export type DialectName = 'mysql' | 'sqlite'
@@ -80,7 +81,7 @@ function connectSqlite(path: string, stats: { queries: number }, log: (e: LogEve
   database.pragma('journal_mode = WAL')
   database.pragma('foreign_keys = ON')
   database.pragma('synchronous = NORMAL')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log })
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(database) }), log })
   return {
     kysely,
     dialect: 'sqlite',

@@ -43,6 +43,34 @@ describe.each(DIALECTS)('LeaseRepository on %s', (dialect) => {
     expect((await store.leases.acquire('rollout:2', 'b', 1000, 21_000))?.token).toBe(lease.token + 1)
   })
 
+  it('renews many leases of a holder at once and names the lost ones', async () => {
+    const mine = await Promise.all(['m1', 'm2', 'm3'].map((n) => store.leases.acquire(`rollout:${n}`, 'a', 1000, 40_000)))
+    const [m1, m2, m3] = mine.map((l) => l!)
+    await store.leases.release(m2!)
+    expect(await store.leases.renewMany([m1!, m2!, m3!], 5000, 40_900)).toEqual(['rollout:m2'])
+    // Renewed to 45,900; m1 once more to 50,000; m3 runs out and b takes it.
+    expect(await store.leases.renewMany([m1!], 5000, 45_000)).toEqual([])
+    expect(await store.leases.acquire('rollout:m3', 'b', 5000, 46_000)).not.toBeNull()
+    expect(await store.leases.renewMany([m1!, m3!], 5000, 46_100)).toEqual(['rollout:m3'])
+    // m1 now runs to 51,100.
+    expect((await store.leases.holderOf('rollout:m1', 51_000))?.holder).toBe('a')
+    expect(await store.leases.renewMany([{ ...m1!, token: m1!.token + 1 }], 5000, 51_000)).toEqual(['rollout:m1'])
+    expect(Object.fromEntries(await store.leases.holders(['rollout:m1', 'rollout:m2', 'rollout:m3', 'rollout:none'], 47_000))).toEqual({ 'rollout:m1': 'a', 'rollout:m3': 'b' })
+  })
+
+  it('keeps members live for a TTL, deletes rows gone for longer, and never counts fences or leases', async () => {
+    expect(await store.leases.heartbeat('x', 1000, 50_000)).toEqual(['x'])
+    expect(await store.leases.heartbeat('y', 1000, 50_500)).toEqual(['x', 'y'])
+    expect(await store.leases.heartbeat('y', 1000, 51_200)).toEqual(['y'])
+    // x's row expired at 51,000; more than a TTL later it is deleted, not just ignored.
+    await store.leases.heartbeat('y', 1000, 52_100)
+    const rows = await store.db.kysely.selectFrom('leases').select('name').where('name', 'like', 'member:%').execute()
+    expect(rows.map((r) => r.name)).toEqual(['member:y'])
+    await store.leases.leave('y')
+    expect(await store.leases.heartbeat('z', 1000, 52_100)).toEqual(['z'])
+    await expect(store.leases.heartbeat('', 1000)).rejects.toThrow(/holder must not be empty/)
+  })
+
   it('lets exactly one of many racing holders win', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.leases.acquire('rollout:race', `h${i}`, 60_000, 30_000)))
     expect(results.filter((r) => r !== null)).toHaveLength(1)

@@ -9,6 +9,31 @@ export class FencedError extends Error {
 /** The row of a fence: the same table as the leases, never live as a lease (expires_at 0). */
 const fenceKey = (name: string): string => `fence:${name}`
 
+/** A controller's heartbeat row (docs/ha.md, "Balancing"): live while it runs, like a lease. */
+const MEMBER_PREFIX = 'member:'
+/** The first name after every `member:…` name (';' follows ':'): a range the primary key serves on both dialects. */
+const MEMBER_END = 'member;'
+
+/** Names per statement of a batch: far under SQLite's and MySQL's placeholder limits. */
+const CHUNK = 500
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
+  return out
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const key = keyOf(item)
+    const group = groups.get(key)
+    if (group) group.push(item)
+    else groups.set(key, [item])
+  }
+  return groups
+}
+
 /** A held lease: `token` is the fencing token, larger for every new holder of the same name. */
 export interface Lease {
   name: string
@@ -64,6 +89,81 @@ export class LeaseRepository {
       .where('expires_at', '>', now)
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
+  }
+
+  /**
+   * Renews many leases of one holder in one UPDATE per 500 names, then reads back which are
+   * still ours (same holder and token, not expired). Returns the names of the leases lost.
+   * The UPDATE matches on holder, not token: holder ids are unique per process and a holder
+   * taking a name it still holds keeps its token, so a row of ours has our token; the read
+   * back checks it anyway.
+   */
+  async renewMany(leases: readonly Lease[], ttlMs: number, now = Date.now()): Promise<string[]> {
+    const lost: string[] = []
+    for (const [holder, ofHolder] of groupBy(leases, (l) => l.holder)) {
+      for (const chunk of chunks(ofHolder)) {
+        const names = chunk.map((l) => l.name)
+        await this.#db.kysely
+          .updateTable('leases')
+          .set({ expires_at: now + ttlMs })
+          .where('holder', '=', holder)
+          .where('name', 'in', names)
+          .where('expires_at', '>', now)
+          .execute()
+        const rows = await this.#db.kysely
+          .selectFrom('leases')
+          .select(['name', 'token', 'expires_at'])
+          .where('holder', '=', holder)
+          .where('name', 'in', names)
+          .execute()
+        const ours = new Map(rows.filter((r) => Number(r.expires_at) > now).map((r) => [r.name, Number(r.token)]))
+        for (const lease of chunk) if (ours.get(lease.name) !== lease.token) lost.push(lease.name)
+      }
+    }
+    return lost
+  }
+
+  /** The live holder of each of `names` that has one (one SELECT per 500 names). */
+  async holders(names: readonly string[], now = Date.now()): Promise<Map<string, string>> {
+    const held = new Map<string, string>()
+    for (const chunk of chunks(names)) {
+      const rows = await this.#db.kysely.selectFrom('leases').select(['name', 'holder']).where('name', 'in', chunk).where('expires_at', '>', now).execute()
+      for (const row of rows) held.set(row.name, row.holder)
+    }
+    return held
+  }
+
+  /**
+   * Announces `holder` as a live controller until now + ttl and returns every live one (itself
+   * included), sorted. Rows of controllers gone for longer than a TTL are deleted on the way, so
+   * restarts (each with a new holder id) do not pile rows up.
+   */
+  async heartbeat(holder: string, ttlMs: number, now = Date.now()): Promise<string[]> {
+    if (!holder) throw new RangeError('heartbeat: holder must not be empty')
+    const name = `${MEMBER_PREFIX}${holder}`
+    const updated = await this.#db.kysely.updateTable('leases').set({ holder, expires_at: now + ttlMs }).where('name', '=', name).executeTakeFirst()
+    if (Number(updated.numUpdatedRows) === 0) {
+      try {
+        await this.#db.kysely.insertInto('leases').values({ name, holder, token: 1, expires_at: now + ttlMs }).execute()
+      } catch (error) {
+        // Two heartbeats of one holder racing (a scan and stop): the row is there, which is all we want.
+        if (!isUniqueViolation(error)) throw error
+      }
+    }
+    const rows = await this.#db.kysely.selectFrom('leases').select(['name', 'holder', 'expires_at']).where('name', '>=', MEMBER_PREFIX).where('name', '<', MEMBER_END).execute()
+    // Deleted by exact name, and only when there are any: a range DELETE every scan would take
+    // MySQL gap locks that other controllers' first heartbeats (INSERTs) would queue behind.
+    const gone = rows.filter((r) => Number(r.expires_at) <= now - ttlMs).map((r) => r.name)
+    if (gone.length > 0) await this.#db.kysely.deleteFrom('leases').where('name', 'in', gone).where('expires_at', '<=', now - ttlMs).execute()
+    return rows
+      .filter((r) => Number(r.expires_at) > now)
+      .map((r) => r.holder)
+      .sort()
+  }
+
+  /** Ends `holder`'s membership at once (a controller that stops), so the others recompute their shares. */
+  async leave(holder: string): Promise<void> {
+    await this.#db.kysely.deleteFrom('leases').where('name', '=', `${MEMBER_PREFIX}${holder}`).execute()
   }
 
   async release(lease: Lease): Promise<void> {

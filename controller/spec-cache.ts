@@ -1,0 +1,29 @@
+import { assertSpec, type AppSpec } from '../schema/spec.ts'
+
+/**
+ * Validated specs by application, so a tick does not run the whole spec schema again on a
+ * spec that did not change (it was the largest single cost of a tick after the judges,
+ * bench/controller). The stored document's JSON text is the key: any change of the spec,
+ * however small or quick, is validated afresh. Bounded: the oldest entry goes first.
+ */
+export class SpecCache {
+  readonly #entries = new Map<string, { text: string; spec: AppSpec }>()
+  readonly #capacity: number
+
+  constructor(capacity = 10_000) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`spec cache capacity must be a positive integer (got ${capacity})`)
+    this.#capacity = capacity
+  }
+
+  /** The application's validated spec; throws SpecError like assertSpec when it is invalid (nothing is cached then). */
+  specOf(applicationId: string, stored: unknown): AppSpec {
+    const text = JSON.stringify(stored)
+    const known = this.#entries.get(applicationId)
+    if (known !== undefined && known.text === text) return known.spec
+    const spec = assertSpec(stored)
+    this.#entries.delete(applicationId)
+    this.#entries.set(applicationId, { text, spec })
+    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string)
+    return spec
+  }
+}
