@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   canary: () => import('./canary/index.ts'),
   controller: () => import('./controller/index.ts'),
   dashboard: () => import('./dashboard.ts'),
+  fanout: () => import('./fanout/index.ts'),
   otlp: () => import('./otlp.ts'),
   proxy: () => import('./proxy/index.ts'),
   targets: () => import('./targets.ts'),

@@ -4,6 +4,7 @@ import type { Bus, Unsubscribe } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
 import { FencedError } from '../schema/store/leases.ts'
 import type { Lease, LeaseManager } from './leases.ts'
+import { MOVABLE_TARGET_KINDS, planShare, shouldTake, type SharePlan } from './balance.ts'
 import { CannotServeError, tickRollout, type TickContext, type TickMemory } from './tick.ts'
 import { traceTick } from './tracing.ts'
 
@@ -30,7 +31,22 @@ interface Owned {
   /** A tick was asked for while one ran: run again right after. */
   again: boolean
   memory: TickMemory
+  /** Taken back after we gave it away and nobody else took it: never given back again (no flapping). */
+  pinned: boolean
 }
+
+const leaseName = (id: string): string => `rollout:${id}`
+
+/** Rollouts taken at once by a scan (lease, then fencing token): a few, so the store's pool keeps room for ticks. */
+const TAKE_CONCURRENCY = 4
+
+/**
+ * How long a controller that cannot reach the store keeps renewing its Redis leases. Long
+ * enough to ride out a database restart without letting go of anything (issue #9: 30 s);
+ * short enough that a controller cut off from the database alone (the others reach it)
+ * lets its rollouts go to them within a minute.
+ */
+const HOLD_WITHOUT_STORE_MS = 60_000
 
 /**
  * The evaluation loop: finds active rollouts, holds each through a lease (exactly one
@@ -49,6 +65,14 @@ export class Controller {
   readonly #handedBack = new Map<string, number>()
   readonly #waiting: (() => void)[] = []
   #stopped = false
+  /** Since when the scan cannot read the store; null while it can. */
+  #storeDownSince: number | null = null
+  /** Live controllers at the last heartbeat, this one included. */
+  #members: string[] = []
+  /** Rollouts seen free, and for how many scans in a row. */
+  #freeScans = new Map<string, number>()
+  /** Rollouts given back to even out the load, and until when taking one again pins it. */
+  readonly #shed = new Map<string, number>()
 
   constructor(options: ControllerOptions) {
     this.#options = options
@@ -94,44 +118,163 @@ export class Controller {
 
   async #scan(): Promise<void> {
     if (this.#stopped) return
-    const { store, leases, log } = this.#options
+    const { store, log } = this.#options
     let active: string[]
     try {
       active = await store.rollouts.activeIds()
     } catch (error) {
       log?.(`controller: cannot list active rollouts: ${error instanceof Error ? error.message : String(error)}`)
+      // The store is down, Redis need not be: keep our Redis leases (and membership) for a
+      // while, or the store's return would find them expired and we would take traffic off
+      // their canaries (a change nobody decided) only to take them again
+      // (test/faults/mariadb-outage.test.ts). Nothing is decided meanwhile: every tick begins
+      // by reading the store.
+      this.#storeDownSince ??= Date.now()
+      if (this.#options.leases.kind === 'redis' && Date.now() - this.#storeDownSince < HOLD_WITHOUT_STORE_MS) {
+        await this.#heartbeat()
+        await this.#renewAll(new Set(this.#owned.keys()))
+      }
       return
     }
+    this.#storeDownSince = null
     // A set: with thousands of rollouts held, `includes` per held rollout made each scan quadratic.
     const isActive = new Set(active)
+    const members = await this.#heartbeat()
+    await this.#renewAll(isActive)
+    for (const [id, until] of this.#handedBack) if (until <= Date.now() || !isActive.has(id)) this.#handedBack.delete(id)
+    for (const [id, until] of this.#shed) if (until <= Date.now() || !isActive.has(id)) this.#shed.delete(id)
+    const { share } = planShare({ active: active.length, members, held: this.#owned.size })
+    const fewestHeld = await this.#takeFree(active, share)
+    this.#giveBack(planShare({ active: active.length, members, held: this.#owned.size, fewestHeld }))
+  }
+
+  /** Announces this controller (docs/ha.md, "Balancing") and returns how many are live. */
+  async #heartbeat(): Promise<number> {
+    try {
+      // A little shorter than a lease: a dead controller leaves the membership before its
+      // leases free up, so the scan that finds its rollouts free already counts the shares
+      // without it and takes them all at once (docs/ha.md, "Balancing").
+      const every = this.#options.scanIntervalMs ?? 1000
+      this.#members = await this.#options.leases.heartbeat(this.holder, this.#ttl - Math.min(every, Math.floor(this.#ttl / 4)))
+    } catch (error) {
+      // The last count stands: a stale one only slows taking free rollouts by a scan (#takeFree).
+      this.#options.log?.(`controller: cannot announce itself: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    return Math.max(1, this.#members.length)
+  }
+
+  /** Lets go of finished rollouts and renews every other lease in one round trip. */
+  async #renewAll(isActive: ReadonlySet<string>): Promise<void> {
+    const { leases, log } = this.#options
+    const renewing: [string, Owned][] = []
     for (const [id, owned] of this.#owned) {
-      if (!isActive.has(id)) {
-        this.#drop(id, owned)
+      if (isActive.has(id)) renewing.push([id, owned])
+      else this.#drop(id, owned)
+    }
+    if (renewing.length === 0) return
+    let lost: ReadonlySet<string>
+    try {
+      lost = new Set(await leases.renewMany(renewing.map(([, owned]) => owned.lease), this.#ttl))
+    } catch (error) {
+      log?.(`controller: cannot renew leases: ${error instanceof Error ? error.message : String(error)}`)
+      lost = new Set(renewing.map(([, owned]) => owned.lease.name))
+    }
+    for (const [id, owned] of renewing) {
+      // A tick may have finished or dropped it while the renewal was on its way.
+      if (!lost.has(owned.lease.name) || this.#owned.get(id) !== owned) continue
+      log?.(`controller: lost the lease on rollout ${id}`)
+      this.#drop(id, owned)
+      this.#relinquish(id, owned)
+    }
+  }
+
+  /**
+   * Takes rollouts nobody holds, up to our fair share; beyond it only those free for more than
+   * one scan (a dead controller's heartbeat may not have expired yet). Which are free is read in
+   * one round trip: trying to take every rollout each scan cost one await per rollout.
+   * Returns the fewest rollouts another live controller holds (null: alone, or not known).
+   */
+  async #takeFree(active: readonly string[], share: number): Promise<number | null> {
+    const candidates = active.filter((id) => !this.#owned.has(id) && !this.#handedBack.has(id))
+    let held: Map<string, string>
+    try {
+      held = await this.#options.leases.holders(candidates.map(leaseName))
+    } catch (error) {
+      this.#options.log?.(`controller: cannot read who holds which rollout: ${error instanceof Error ? error.message : String(error)}`)
+      return null
+    }
+    const free = candidates.filter((id) => !held.has(leaseName(id)))
+    const seenBefore = this.#freeScans
+    this.#freeScans = new Map()
+    // Taking costs a lease and a fencing token per rollout (~25 ms on a loaded MySQL): one at a
+    // time, 1,000 at once outlasted the lease TTL, and the first leases taken expired before
+    // the next scan renewed them. So a few are taken at once, a scan takes for a third of the
+    // TTL at most, and the next scan renews first and goes on; rollouts not reached are not
+    // counted as seen free.
+    const until = performance.now() + this.#ttl / 3
+    let taking: Promise<void>[] = []
+    for (const id of free) {
+      if (this.#stopped || performance.now() > until) {
+        const before = seenBefore.get(id)
+        if (before !== undefined) this.#freeScans.set(id, before)
         continue
       }
-      if (!(await leases.renew(owned.lease, this.#ttl).catch(() => false))) {
-        log?.(`controller: lost the lease on rollout ${id}`)
-        this.#drop(id, owned)
+      const freeScans = (seenBefore.get(id) ?? 0) + 1
+      this.#freeScans.set(id, freeScans)
+      if (!shouldTake({ held: this.#owned.size + taking.length, share, freeScans })) continue
+      taking.push(this.#take(id))
+      if (taking.length >= TAKE_CONCURRENCY) {
+        await Promise.all(taking)
+        taking = []
       }
     }
-    for (const [id, until] of this.#handedBack) if (until <= Date.now() || !isActive.has(id)) this.#handedBack.delete(id)
-    for (const id of active) {
-      if (this.#owned.has(id) || this.#stopped || this.#handedBack.has(id)) continue
-      const lease = await leases.acquire(`rollout:${id}`, this.holder, this.#ttl).catch(() => null)
-      if (!lease) continue
-      // The store's own token, taken after the lease: it fences out every earlier holder
-      // (even one whose Redis lease state was lost). No token, no rollout: try again next scan.
-      let fence: number
-      try {
-        fence = await store.leases.takeFence(`rollout:${id}`, this.holder)
-      } catch (error) {
-        log?.(`controller: cannot take the fencing token of rollout ${id}: ${error instanceof Error ? error.message : String(error)}`)
-        void leases.release(lease).catch(() => undefined)
-        continue
-      }
-      this.#owned.set(id, { lease, fence, timer: null, running: false, again: false, memory: { history: new Map() } })
-      this.#options.metrics?.held(this.#owned.size)
-      this.#schedule(id, 0)
+    await Promise.all(taking)
+    const others = this.#members.filter((member) => member !== this.holder)
+    if (others.length === 0) return null
+    const heldBy = new Map<string, number>()
+    for (const holder of held.values()) heldBy.set(holder, (heldBy.get(holder) ?? 0) + 1)
+    return Math.min(...others.map((member) => heldBy.get(member) ?? 0))
+  }
+
+  async #take(id: string): Promise<void> {
+    const { store, leases, log } = this.#options
+    const lease = await leases.acquire(leaseName(id), this.holder, this.#ttl).catch(() => null)
+    if (!lease) return
+    // The store's own token, taken after the lease: it fences out every earlier holder
+    // (even one whose Redis lease state was lost). No token, no rollout: try again next scan.
+    let fence: number
+    try {
+      fence = await store.leases.takeFence(leaseName(id), this.holder)
+    } catch (error) {
+      log?.(`controller: cannot take the fencing token of rollout ${id}: ${error instanceof Error ? error.message : String(error)}`)
+      void leases.release(lease).catch(() => undefined)
+      return
+    }
+    // One we gave back came back soon (nobody else took it): keep it, or it would bounce every few scans.
+    const pinned = (this.#shed.get(id) ?? 0) > Date.now()
+    this.#shed.delete(id)
+    this.#owned.set(id, { lease, fence, timer: null, running: false, again: false, pinned, memory: { history: new Map() } })
+    this.#freeScans.delete(id)
+    this.#options.metrics?.held(this.#owned.size)
+    this.#schedule(id, 0)
+  }
+
+  /**
+   * Above our share (a controller joined): gives back a few rollouts per scan, newest taken
+   * first, never one in a running tick, and only of targets that keep no state in this process
+   * (MOVABLE_TARGET_KINDS). The lease is released cleanly; the next holder's fencing token
+   * supersedes ours, and it reconciles from the store.
+   */
+  #giveBack({ release, share, slack }: SharePlan): void {
+    let left = release
+    for (const [id, owned] of [...this.#owned].reverse()) {
+      if (left <= 0) return
+      const kind = owned.memory.ref?.application.target.kind
+      if (owned.running || owned.pinned || !kind || !MOVABLE_TARGET_KINDS.has(kind)) continue
+      this.#options.log?.(`controller: giving rollout ${id} back to even out the load (holding ${this.#owned.size}, share ${share} + ${slack} among ${this.#members.length})`)
+      this.#drop(id, owned)
+      this.#shed.set(id, Date.now() + 5 * (this.#options.scanIntervalMs ?? 1000))
+      left--
     }
   }
 
@@ -141,6 +284,20 @@ export class Controller {
     this.#options.metrics?.finished(id)
     this.#options.metrics?.held(this.#owned.size)
     void this.#options.leases.release(owned.lease).catch(() => undefined)
+  }
+
+  /**
+   * The lease is gone: traffic this process carries stops going to the canary (a stalled
+   * controller that wakes up would otherwise keep routing it while the new holder rolls it
+   * back). The new holder re-applies the stored weight.
+   */
+  #relinquish(id: string, owned: Owned): void {
+    const ref = owned.memory.ref
+    const target = ref ? this.#options.targets(ref.application.target.kind) : undefined
+    if (!ref || !target?.relinquish) return
+    target.relinquish(ref).catch((error: unknown) => {
+      this.#options.log?.(`controller: could not take traffic off the canary of rollout ${id}: ${error instanceof Error ? error.message : String(error)}`)
+    })
   }
 
   /** Tick now (a command arrived); if a tick is running, once more right after it. */
@@ -188,6 +345,7 @@ export class Controller {
         // A newer holder took the rollout while we were paused or cut off: let go at once.
         this.#options.log?.(`controller: lost rollout ${id} to a newer holder: ${error.message}`)
         if (this.#owned.get(id) === owned) this.#drop(id, owned)
+        this.#relinquish(id, owned)
         return
       }
       if (error instanceof CannotServeError) {
@@ -232,6 +390,8 @@ export class Controller {
     await this.#scanning
     for (const unsubscribe of this.#unsubscribes.splice(0)) await unsubscribe()
     for (const [id, owned] of this.#owned) this.#drop(id, owned)
+    // The others recompute their shares at their next scan instead of once our heartbeat expires.
+    await this.#options.leases.leave(this.holder).catch(() => undefined)
     while (this.#inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }

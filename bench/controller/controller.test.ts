@@ -143,6 +143,10 @@ describe('CountingLeases', () => {
       kind: 'store',
       acquire: async (name, holder, ttlMs) => ({ name, holder, token: 1, expiresAt: Date.now() + ttlMs }),
       renew: async () => true,
+      renewMany: async () => [],
+      holders: async () => new Map(),
+      heartbeat: async (holder) => [holder],
+      leave: async () => {},
       release: () => new Promise<void>((resolve) => setTimeout(() => {
         released++
         resolve()

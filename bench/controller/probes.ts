@@ -41,6 +41,23 @@ export class CountingLeases implements LeaseManager {
     return this.#inner.renew(lease, ttlMs)
   }
 
+  renewMany(leases: readonly Lease[], ttlMs: number): Promise<string[]> {
+    this.renewals += leases.length
+    return this.#inner.renewMany(leases, ttlMs)
+  }
+
+  holders(names: readonly string[]): Promise<Map<string, string>> {
+    return this.#inner.holders(names)
+  }
+
+  heartbeat(holder: string, ttlMs: number): Promise<string[]> {
+    return this.#inner.heartbeat(holder, ttlMs)
+  }
+
+  leave(holder: string): Promise<void> {
+    return this.#inner.leave(holder)
+  }
+
   release(lease: Lease): Promise<void> {
     const releasing = this.#inner.release(lease)
     const tracked = releasing.catch(() => undefined).finally(() => this.#releasing.delete(tracked))

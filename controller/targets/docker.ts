@@ -11,14 +11,14 @@
  * purpose) and no call, repeated after a crash, makes a second container of one version.
  */
 import { parseListen, type AppSpec } from '../../schema/spec.ts'
-import type { ProxyRegistry, WeightedProxy } from '../proxy/index.ts'
+import { ProxyListenError, type ProxyRegistry, type WeightedProxy } from '../proxy/index.ts'
 import type { Upstream } from '../proxy/types.ts'
 import { DockerEngine } from './docker-engine.ts'
 import { DEFAULT_DOCKER_SOCKET, parseDockerHost, type DockerHost } from './docker-host.ts'
 import { describeStopped, waitContainerHealthy } from './docker-health.ts'
 import { containerEnv, containerLabels, containerName, dockerSpec, imageFor, type ContainerRole, type ManagedContainer } from './docker-names.ts'
 import { freePort } from './process-port.ts'
-import { checkCanaryPercent, proxyWeight, setProxyWeight } from './proxy-weights.ts'
+import { checkCanaryPercent, proxyWeight, relinquishProxy, setProxyWeight } from './proxy-weights.ts'
 import type { RolloutRef, Target } from './target.ts'
 
 export interface DockerTargetOptions {
@@ -186,6 +186,9 @@ export class DockerTarget implements Target {
           const stable = await this.#run(r.application, r.stableVersion, 'stable')
           routedProxy.setRoutes({ stable: stable.upstream, canary: null, weight: 0 })
         } catch (error) {
+          // Another process serves the address (a controller that still routes the canary):
+          // this holder must hand the rollout back, not call it rolled back (docs/ha.md).
+          if (error instanceof ProxyListenError) throw error
           this.#log(`${name}: rolling back, could not bring the stable ${r.stableVersion} up: ${message(error)}`)
         }
       }
@@ -204,6 +207,11 @@ export class DockerTarget implements Target {
    * Only an old stable waiting for its scale-down delay is removed now, since no timer will.
    * The application's proxy closes.
    */
+  /** See Target.relinquish: this process's proxy sends nothing more to the canary. */
+  relinquish(r: RolloutRef): Promise<void> {
+    return relinquishProxy(this.#proxies, r, (work) => this.#serial(r.application.name, work))
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const retiring = [...this.#retirements.entries()]

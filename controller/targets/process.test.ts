@@ -204,6 +204,49 @@ describe('ProcessTarget', () => {
     await t.setWeight(r, 0)
   })
 
+  it('rollback with no proxy of its own (a new holder) brings the stable up and routes all traffic to it', async () => {
+    const t = target()
+    const app = await demoApp()
+    const r = rollout(app, 'v1', 'v2')
+    await t.rollback(r)
+    expect(await t.observedWeight(r)).toBe(0)
+    expect(t.running().map((p) => p.version)).toEqual(['v1'])
+    expect(await versionsServed(proxyUrl(app), 6)).toEqual(new Map([['v1:200', 6]]))
+  })
+
+  it('rollback refuses (ProxyListenError) while another process serves the address, and leaves that one routing as it was', async () => {
+    const app = await demoApp()
+    const r = rollout(app, 'v1', 'v2')
+    const serving = target()
+    await serving.ensureStable(app, 'v1')
+    await serving.prepare(r)
+    await serving.setWeight(r, 100)
+    const newHolder = target()
+    // The other controller still routes the canary: this holder must not report the rollback done.
+    await expect(newHolder.rollback(r)).rejects.toThrow(/cannot listen on .*address already in use/)
+    expect(newHolder.running()).toEqual([])
+    expect(await versionsServed(proxyUrl(app), 4)).toEqual(new Map([['v2:200', 4]]))
+  })
+
+  it('relinquish takes the canary off the proxy at once and keeps stable serving; harmless without a canary route', async () => {
+    const t = target()
+    const app = await demoApp()
+    const r = rollout(app, 'v1', 'v2')
+    await t.relinquish(r)
+    await t.ensureStable(app, 'v1')
+    await t.prepare(r)
+    await t.setWeight(r, 100)
+    expect(await versionsServed(proxyUrl(app), 4)).toEqual(new Map([['v2:200', 4]]))
+    const relinquished = t.relinquish(r)
+    // Already off before the queued second pass runs.
+    expect(await t.observedWeight(r)).toBe(0)
+    await relinquished
+    expect(await versionsServed(proxyUrl(app), 6)).toEqual(new Map([['v1:200', 6]]))
+    // The new holder (or this one, taking the rollout again) sets the stored weight back.
+    await t.setWeight(r, 50)
+    expect(await t.observedWeight(r)).toBe(50)
+  })
+
   it('ensureStable with another version replaces the stable process', async () => {
     const t = target()
     const app = await demoApp()

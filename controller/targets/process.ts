@@ -14,7 +14,7 @@ import type { ProxyRegistry, WeightedProxy } from '../proxy/index.ts'
 import type { Upstream } from '../proxy/types.ts'
 import { VersionProcess } from './process-child.ts'
 import { freePort, reservePortInRange } from './process-port.ts'
-import { checkCanaryPercent, proxyWeight, setProxyWeight } from './proxy-weights.ts'
+import { checkCanaryPercent, proxyWeight, relinquishProxy, setProxyWeight } from './proxy-weights.ts'
 import type { RolloutRef, Target } from './target.ts'
 
 export interface ProcessTargetOptions {
@@ -146,20 +146,40 @@ export class ProcessTarget implements Target {
 
   rollback(r: RolloutRef): Promise<void> {
     return this.#serial(r.application.name, async () => {
-      const proxy = this.#proxies.get(r.application.name)
-      if (proxy !== undefined) {
-        const routes = proxy.routes()
-        if (routes.canary !== null || routes.weight !== 0) proxy.setRoutes({ canary: null, weight: 0 })
-        await this.#collect(r.application.name, proxy)
+      const name = r.application.name
+      // The canary leaves the routes first, so it gets no more traffic whatever follows.
+      const current = this.#proxies.get(name)
+      const routes = current?.routes()
+      if (current !== undefined && (routes?.canary !== null || routes.weight !== 0)) current.setRoutes({ canary: null, weight: 0 })
+      if (r.stableVersion === null) {
+        // An initial deploy has no stable to return to: only its process has to go.
+        const canary = this.#processes.get(key(name, r.canaryVersion))
+        this.#processes.delete(key(name, r.canaryVersion))
+        await canary?.stop(this.#stopGraceMs)
+        if (current !== undefined) await this.#collect(name, current)
         return
       }
-      // No proxy (nothing routed): only the canary's process, if any, has to go.
-      const canary = this.#processes.get(key(r.application.name, r.canaryVersion))
-      if (canary !== undefined) {
-        this.#processes.delete(key(r.application.name, r.canaryVersion))
-        await canary.stop(this.#stopGraceMs)
+      // A rollback is done only when this process serves the application with all traffic on
+      // stable. A holder that cannot bind the address (another controller still serves it,
+      // canary included) gets ProxyListenError and hands the rollout back instead of calling
+      // it rolled back while the other proxy still routes to the canary (docs/ha.md).
+      const proxy = await this.#proxy(r.application)
+      const stable = await this.#run(r.application, r.stableVersion, 'stable')
+      const after = proxy.routes()
+      if (!sameUpstream(after.stable, stable.upstream) || after.canary !== null || after.weight !== 0) {
+        proxy.setRoutes({ stable: stable.upstream, canary: null, weight: 0 })
       }
+      await this.#collect(name, proxy)
     })
+  }
+
+  /**
+   * This controller no longer holds the rollout (its lease was lost or fenced): its proxy
+   * stops sending traffic to the canary at once. The holder that takes over sets the weight
+   * the store wants; until then the canary gets nothing from here, which is always safe.
+   */
+  relinquish(r: RolloutRef): Promise<void> {
+    return relinquishProxy(this.#proxies, r, (work) => this.#serial(r.application.name, work))
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { WeightedProxy } from '../proxy/index.ts'
+import type { ProxyRegistry, WeightedProxy } from '../proxy/index.ts'
 import type { RolloutRef } from './target.ts'
 
 /** A weight the targets accept: a finite percentage. Rejects before anything is queued. */
@@ -33,4 +33,15 @@ export function proxyWeight(proxy: WeightedProxy | undefined, r: RolloutRef): nu
   // Promoted: the canary version is the stable route and takes all traffic.
   if (routes.canary === null && routes.stable?.version === r.canaryVersion) return 100
   return 0
+}
+
+/**
+ * Target.relinquish for the proxy targets: no traffic to this canary from this process's
+ * proxy. Set at once (a stalled controller that wakes up must not serve one more canary
+ * request), then again after the application's queued changes, since a change that passed
+ * its fencing check before the lease was lost may still be waiting to set a weight.
+ */
+export function relinquishProxy(proxies: ProxyRegistry, r: RolloutRef, serially: (work: () => Promise<void>) => Promise<void>): Promise<void> {
+  setProxyWeight(proxies.get(r.application.name), r, 0)
+  return serially(async () => setProxyWeight(proxies.get(r.application.name), r, 0))
 }

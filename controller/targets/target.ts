@@ -28,6 +28,13 @@ export interface Target {
   promote(r: RolloutRef): Promise<void>
   /** All traffic to stable; the canary is removed. */
   rollback(r: RolloutRef): Promise<void>
+  /**
+   * This controller lost the rollout (lease lost or fenced): whatever this process serves
+   * stops sending traffic to the canary. Not fenced, not recorded: it only takes traffic
+   * away from an unjudged canary, and the new holder re-applies the stored weight. Targets
+   * whose traffic this process does not carry (Kubernetes) have nothing to do.
+   */
+  relinquish?(r: RolloutRef): Promise<void>
   /** Stops everything this target started (Sentra is stopping). */
   close(): Promise<void>
 }

@@ -58,10 +58,10 @@ export function isBadVersion(version: string): boolean {
 export const FAULT_SERVICE = fileURLToPath(new URL('./service.mjs', import.meta.url))
 
 /** A process-target application of test/faults/service.mjs with the given tick interval and steps. */
-export function faultSpec(name: string, port: number, { interval, analyzeMin }: { interval: string; analyzeMin: string }) {
+export function faultSpec(name: string, port: number, { interval, analyzeMin, target }: { interval: string; analyzeMin: string; target?: Record<string, unknown> }) {
   return assertSpec(
     quickSpec(name, port, {
-      target: { kind: 'process', listen: `127.0.0.1:${port}`, command: [process.execPath, FAULT_SERVICE], env: { APP_VERSION: '{{version}}', PORT: '{{port}}' } },
+      target: target ?? { kind: 'process', listen: `127.0.0.1:${port}`, command: [process.execPath, FAULT_SERVICE], env: { APP_VERSION: '{{version}}', PORT: '{{port}}' } },
       interval,
       strategy: { canary: { steps: [{ setWeight: 20 }, { analyze: { min: analyzeMin, max: '120s' } }, { setWeight: 60 }, { analyze: { min: analyzeMin, max: '120s' } }] } },
       // The error rate alone (50 % against 0 %): a latency ratio would also judge the load of
@@ -89,7 +89,7 @@ export interface VersionSeen {
  * the last one was sent. Connection errors (a proxy down while its controller is dead)
  * are counted, not thrown.
  */
-export function recordTraffic(ports: ReadonlyMap<string, number>, { rate = 30, concurrency = 12 } = {}) {
+export function recordTraffic(ports: ReadonlyMap<string, number>, { rate = 30, concurrency = 12, path = '/fault-probe' } = {}) {
   const seen = new Map<string, Map<string, VersionSeen>>()
   let failures = 0
   let stopped = false
@@ -105,7 +105,7 @@ export function recordTraffic(ports: ReadonlyMap<string, number>, { rate = 30, c
       if (stopped || inFlight >= concurrency) return
       inFlight++
       const sentAt = Date.now()
-      const req = request({ host: '127.0.0.1', port, path: '/fault-probe', agent, timeout: 5000 }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path, agent, timeout: 5000 }, (res) => {
         const version = res.headers['x-sentra-version']
         if (typeof version === 'string') {
           const entry = versions.get(version) ?? { count: 0, firstSentAt: sentAt, lastSentAt: sentAt }
