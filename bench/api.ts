@@ -8,20 +8,18 @@
  * Settings: BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 10),
  * SENTRA_BENCH_MYSQL_URL (server to create the database on, default mysql://root@127.0.0.1:3306).
  */
-import { randomBytes } from 'node:crypto'
 import autocannon, { type Result } from 'autocannon'
-import { createConnection } from 'mysql2/promise'
 import { createBus } from '../schema/events/index.ts'
 import type { Bus } from '../schema/events/bus.ts'
 import { openStore, type Store } from '../schema/store/index.ts'
 import { createApiServer, type ApiServer } from '../server/app.ts'
 import { seedRollouts } from './seed.ts'
+import { createBenchMysqlDatabase } from './mysql-database.ts'
 
 const ROLLOUTS = 200
 const STEPS_PER_ROLLOUT = 6
 const PAGE_SIZE = 50
 const APPLICATIONS = Array.from({ length: 10 }, (_, i) => `bench-app-${i + 1}`)
-const MYSQL_URL = process.env.SENTRA_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 
 const BASELINE_QUERY = '{ __typename }'
 const PAGE_QUERY = /* GraphQL */ `
@@ -91,37 +89,6 @@ function log(message: string): void {
 const round = (value: number, digits: number): number => Number(value.toFixed(digits))
 const ratio = (a: number, b: number): number | null => (b > 0 ? round(a / b, 3) : null)
 
-/** A fresh database `sentra_bench_<random>` on the MySQL server; `drop` removes it. */
-async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = new URL(MYSQL_URL)
-  const name = `sentra_bench_${randomBytes(6).toString('hex')}`
-  const admin = () =>
-    createConnection({
-      host: server.hostname,
-      port: Number(server.port || 3306),
-      user: decodeURIComponent(server.username || 'root'),
-      password: decodeURIComponent(server.password),
-    })
-  const conn = await admin()
-  try {
-    await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  } finally {
-    await conn.end()
-  }
-  const url = new URL(MYSQL_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = await admin()
-      try {
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``)
-      } finally {
-        await c.end()
-      }
-    },
-  }
-}
 
 /** Waits until the server has sent no SQL for a few polls (requests cut off at the end of a run finish). */
 async function settle(store: Store): Promise<void> {
@@ -186,7 +153,7 @@ export async function run(): Promise<ApiBenchSummary> {
   process.once('SIGTERM', onSignal)
 
   try {
-    const database = await createBenchDatabase()
+    const database = await createBenchMysqlDatabase()
     dropDatabase = database.drop
     log(`database ${new URL(database.url).pathname.slice(1)}`)
     store = await openStore(database.url)

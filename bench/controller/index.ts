@@ -17,7 +17,6 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
-import { createConnection } from 'mysql2/promise'
 import { RedisLeases, StoreLeases } from '../../controller/leases.ts'
 import { Controller } from '../../controller/loop.ts'
 import { ControllerMetrics } from '../../controller/metrics.ts'
@@ -41,8 +40,8 @@ import {
 } from './summary.ts'
 import { BenchTarget } from './target.ts'
 import { SyntheticTraffic } from './traffic.ts'
+import { createBenchMysqlDatabase } from '../mysql-database.ts'
 
-const MYSQL_URL = process.env.SENTRA_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const REDIS_URL = process.env.SENTRA_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** The first round (every rollout ticked once) may take this long before the step is measured anyway. */
 const FIRST_ROUND_LIMIT_MS = 180_000
@@ -81,35 +80,7 @@ async function createDatabase(kind: BenchStore): Promise<{ url: string; drop(): 
     const dir = mkdtempSync(join(tmpdir(), 'sentra-bench-controller-'))
     return { url: join(dir, 'sentra.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) }
   }
-  const server = new URL(MYSQL_URL)
-  const name = `sentra_bench_${randomBytes(6).toString('hex')}`
-  const admin = () =>
-    createConnection({
-      host: server.hostname,
-      port: Number(server.port || 3306),
-      user: decodeURIComponent(server.username || 'root'),
-      password: decodeURIComponent(server.password),
-    })
-  const conn = await admin()
-  try {
-    await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  } finally {
-    await conn.end()
-  }
-  const url = new URL(MYSQL_URL)
-  url.pathname = `/${name}`
-  // No connectionLimit in the URL: the store's pool has its default size (10), as `npm run controller` opens it.
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = await admin()
-      try {
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``)
-      } finally {
-        await c.end()
-      }
-    },
-  }
+  return createBenchMysqlDatabase()
 }
 
 /** Removes what the run left in Redis under its prefix: released leases are gone, their fencing counters stay. */

@@ -1,43 +1,15 @@
 /** The processes and services the fan-out benchmark runs against: a fresh MySQL database and two `npm run server`s. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { createConnection } from 'mysql2/promise'
 import { procStatCpuTicks } from '../proxy/summary.ts'
+import { createBenchMysqlDatabase } from '../mysql-database.ts'
 
-const MYSQL_URL = process.env.SENTRA_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 export const REDIS_URL = process.env.SENTRA_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** Clock ticks per second of /proc/<pid>/stat (Linux's USER_HZ). */
 const USER_HZ = 100
 
-/** A fresh MySQL database; `drop` removes it. */
-export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = new URL(MYSQL_URL)
-  const name = `sentra_bench_fanout_${randomBytes(6).toString('hex')}`
-  const admin = () =>
-    createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username || 'root'), password: decodeURIComponent(server.password) })
-  const conn = await admin()
-  try {
-    await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  } finally {
-    await conn.end()
-  }
-  const url = new URL(MYSQL_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = await admin()
-      try {
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``)
-      } finally {
-        await c.end()
-      }
-    },
-  }
-}
 
 export interface ServerProcess {
   readonly url: string
@@ -110,3 +82,6 @@ export async function total(pids: readonly (number | undefined)[], read: (pid: n
   const values = await Promise.all(pids.map(read))
   return values.some((v) => v === null) ? null : values.reduce<number>((sum, v) => sum + v!, 0)
 }
+
+/** A fresh MySQL database for one run; `drop` removes it. */
+export const createDatabase = (): Promise<{ url: string; drop(): Promise<void> }> => createBenchMysqlDatabase('sentra_bench_fanout')
