@@ -201,17 +201,17 @@ export class DockerTarget implements Target {
     })
   }
 
+  /** See Target.relinquish: this process's proxy sends nothing more to the canary. */
+  relinquish(r: RolloutRef): Promise<void> {
+    return relinquishProxy(this.#proxies, r, (work) => this.#serial(r.application.name, work))
+  }
+
   /**
    * Sentra is stopping. Containers keep running: the next Sentra adopts them (the point of
    * labelling them), and the application keeps serving on its containers' ports meanwhile.
    * Only an old stable waiting for its scale-down delay is removed now, since no timer will.
    * The application's proxy closes.
    */
-  /** See Target.relinquish: this process's proxy sends nothing more to the canary. */
-  relinquish(r: RolloutRef): Promise<void> {
-    return relinquishProxy(this.#proxies, r, (work) => this.#serial(r.application.name, work))
-  }
-
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const retiring = [...this.#retirements.entries()]
