@@ -1,5 +1,8 @@
 import type { Store } from '../../schema/store/index.ts'
 import { ACTIVE_STATUSES } from '../../schema/store/models.ts'
+
+/** How long after a rollout ended its versions' traces are still linked to it (late exports). */
+export const LATE_LINK_MS = 30_000
 import type { ActiveRollout } from './otlp-keep.ts'
 
 /** What the receiver knows of a service.name: whether Sentra has that application, and its active rollout. */
@@ -58,8 +61,12 @@ export class ApplicationDirectory {
     const app = await this.#store.applications.byName(name)
     let rollout: ActiveRollout | null = null
     if (app) {
-      const active = (await this.#store.rollouts.list({ first: 1, application: name, statuses: ACTIVE_STATUSES })).items[0]?.node
-      if (active) rollout = { id: active.id, stepIndex: active.currentStepIndex, fromVersion: active.fromVersion, toVersion: active.toVersion }
+      // The active rollout, else the latest one if it ended moments ago: a canary rolled back
+      // within seconds of its fault (before its SDK's batch exported the failing spans) still
+      // gets the error traces that explain the rollback linked to its last step.
+      const latest = (await this.#store.rollouts.list({ first: 1, application: name })).items[0]?.node
+      const recent = latest && (ACTIVE_STATUSES.includes(latest.status) || (latest.finishedAt !== null && nowMs - latest.finishedAt.getTime() < LATE_LINK_MS))
+      if (latest && recent) rollout = { id: latest.id, stepIndex: latest.currentStepIndex, fromVersion: latest.fromVersion, toVersion: latest.toVersion }
     }
     this.#entries.delete(name)
     this.#entries.set(name, { state: { exists: app !== null, rollout }, fetchedAt: nowMs })

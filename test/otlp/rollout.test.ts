@@ -8,7 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest'
 import { runDemo } from '../../controller/demo/run.ts'
 import { startControllerRuntime, type ControllerRuntime } from '../../controller/runtime.ts'
 import { beginRollout } from '../../schema/rollout-start.ts'
@@ -21,10 +21,16 @@ describe('rollouts judged on OTLP signals from the demo service', () => {
   let t: OtlpTestServer
   let runtime: ControllerRuntime
   let dir: string
+  /** The controller's log, whose last lines a failing test prints. */
+  const controllerLog: string[] = []
+  beforeEach(() => {
+    controllerLog.length = 0
+    onTestFailed(() => console.log(`controller log (last 200 lines):\n${controllerLog.slice(-200).join('\n')}`))
+  })
 
   beforeAll(async () => {
     t = await startOtlpServer('sqlite', { applicationTtlMs: 200 })
-    runtime = await startControllerRuntime({ store: t.store, bus: t.bus, scanIntervalMs: 200, notifications: false })
+    runtime = await startControllerRuntime({ store: t.store, bus: t.bus, scanIntervalMs: 200, notifications: false, log: (line) => controllerLog.push(line) })
     dir = await mkdtemp(join(tmpdir(), 'sentra-otlp-'))
   })
   afterAll(async () => {
@@ -50,7 +56,7 @@ describe('rollouts judged on OTLP signals from the demo service', () => {
     const spec = assertSpec({
       ...base,
       target: { ...target, env: { ...target.env, OTEL_EXPORTER_OTLP_ENDPOINT: t.url, SENTRA_OTLP_TOKEN_FILE: tokenFile, OTEL_SERVICE_NAME: 'traced' } },
-      strategy: { canary: { steps: [{ setWeight: 50 }, { analyze: { min: '4s', max: '90s' } }] } },
+      strategy: { canary: { steps: [{ setWeight: 50 }, { analyze: { min: '10s', max: '90s' } }] } },
       gates: [
         { name: 'trace-errors', signal: 'traceErrorRate', judge: { kind: 'relative', maxIncrease: 0.03 } },
         { name: 'log-errors', signal: 'logErrorRatio', judge: { kind: 'relative', maxIncrease: 0.03 } },
@@ -92,7 +98,10 @@ describe('rollouts judged on OTLP signals from the demo service', () => {
   }, 400_000)
 
   it('runs the live demo with telemetry: its v2 rollout gets linked error traces', async () => {
-    const demo = runDemo({ store: t.store, bus: t.bus, log: () => {}, port: await freePort(), pauseMs: 500, rate: 50, otlpUrl: t.url })
+    // The demo's own log (its errors are only logged), printed if the test fails.
+    const lines: string[] = []
+    onTestFailed(() => console.log(`demo log:\n${lines.join('\n')}`))
+    const demo = runDemo({ store: t.store, bus: t.bus, log: (line) => lines.push(line), port: await freePort(), pauseMs: 500, rate: 50, otlpUrl: t.url })
     try {
       const rollout = await waitFor(
         async () => (await t.store.rollouts.list({ first: 10, application: 'demo' })).items.map((i) => i.node).find((r) => r.toVersion === 'v2') ?? null,
