@@ -31,7 +31,7 @@ try {
   const metrics = new ControllerMetrics()
   const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard, extraRegistries: [metrics.registry] })
   const tracing = startTracing(process.env, 'sentra')
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
   // The demo versions export their spans and logs to this server's OTLP receiver (docs/otlp.md).
   const demo = config.demo ? runDemo({ store, bus, log, otlpUrl: api.url }) : null
   stopOnSignals(async () => {

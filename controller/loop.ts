@@ -6,6 +6,7 @@ import { FencedError } from '../schema/store/leases.ts'
 import type { Lease, LeaseManager } from './leases.ts'
 import { MOVABLE_TARGET_KINDS, planShare, shouldTake, type SharePlan } from './balance.ts'
 import { CannotServeError, tickRollout, type TickContext, type TickMemory } from './tick.ts'
+import { DEFAULT_TICK_CONCURRENCY } from './tick-concurrency.ts'
 import { traceTick } from './tracing.ts'
 
 export interface ControllerOptions extends Omit<TickContext, 'holder'> {
@@ -18,7 +19,7 @@ export interface ControllerOptions extends Omit<TickContext, 'holder'> {
   scanIntervalMs?: number
   /** A lease outlives a dead holder by at most this long. */
   leaseTtlMs?: number
-  /** Ticks running at once, across rollouts. */
+  /** Ticks running at once, across rollouts ({@link DEFAULT_TICK_CONCURRENCY} when unset). */
   maxConcurrency?: number
 }
 
@@ -370,7 +371,7 @@ export class Controller {
   }
 
   async #slot(): Promise<void> {
-    const limit = this.#options.maxConcurrency ?? 4
+    const limit = this.#options.maxConcurrency ?? DEFAULT_TICK_CONCURRENCY
     if (this.#inFlight < limit) {
       this.#inFlight++
       return

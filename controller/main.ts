@@ -16,7 +16,7 @@ try {
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
   const tracing = startTracing()
-  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, (line) => console.log(line)), log: (line) => console.log(line) })
+  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, (line) => console.log(line)), log: (line) => console.log(line) })
   console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
   // SENTRA_METRICS_PORT: the controller's metrics at GET /metrics, without a token, on SENTRA_HOST.
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics.registry, config.metricsPort, config.host)

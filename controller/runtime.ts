@@ -25,6 +25,8 @@ export interface ControllerRuntimeOptions {
   log?: (line: string) => void
   scanIntervalMs?: number
   leaseTtlMs?: number
+  /** Ticks run at once (SENTRA_CONTROLLER_CONCURRENCY); the loop's default when unset. */
+  maxConcurrency?: number
   /** Ports for process-target versions (SENTRA_PROCESS_PORTS); any free port when unset. */
   processPorts?: [number, number] | null
   /** Webhook notifications (controller/notify): settings, or false to run without them. On by default. */
@@ -108,6 +110,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
     ...(log ? { log } : {}),
     ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
     ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
   })
   await controller.start()
   const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })

@@ -8,7 +8,7 @@ import { evidenceKeys, linkEvidence } from './evidence-links.ts'
 import type { ControllerMetrics } from './metrics.ts'
 import { decide, isFinished } from './rollout.ts'
 import type { Decision, GateInput, MachineState } from './rollout/types.ts'
-import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback } from './tick/gates.ts'
+import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback, type StreakRecord } from './tick/gates.ts'
 import { ProxyListenError } from './proxy/registry.ts'
 import { SpecCache } from './spec-cache.ts'
 import { fencedTarget } from './targets/fenced.ts'
@@ -46,6 +46,12 @@ export interface TickMemory {
   increments?: Map<string, WindowSample[]>
   /** The rollout as the last tick saw it: what the loop tells the target to let go of when the lease is lost. */
   ref?: RolloutRef
+  /**
+   * The rollout's latest gate results, for the inconclusive streaks: read from the store once
+   * per holder (and again when the spec's lookback changes), then kept up to date with what
+   * this holder writes (nobody else writes them while it holds the lease).
+   */
+  recent?: { lookback: number; results: StreakRecord[] }
 }
 
 export interface TickResult {
@@ -123,8 +129,12 @@ async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Pro
   return null
 }
 
-/** Carries out a stored decision. Idempotent: a crash before or during it is mended by reconcile. */
-async function actuate(target: Target, ref: RolloutRef, decision: Decision): Promise<void> {
+/**
+ * Carries out a stored decision. Idempotent: a crash before or during it is mended by reconcile.
+ * `verifiedWeight`: the weight this tick's reconcile found the traffic at (null: not checked);
+ * setting it again would only cost a fencing read and a target call per tick.
+ */
+async function actuate(target: Target, ref: RolloutRef, decision: Decision, verifiedWeight: number | null): Promise<void> {
   switch (decision.action) {
     case 'INITIAL_DEPLOY':
       await target.ensureStable(ref.application, ref.canaryVersion)
@@ -139,11 +149,12 @@ async function actuate(target: Target, ref: RolloutRef, decision: Decision): Pro
       await target.promote(ref)
       return
     default:
+      if (decision.next.weight === verifiedWeight) return
       if (decision.next.status === 'PROGRESSING' || decision.next.status === 'PAUSED') await target.setWeight(ref, decision.next.weight)
   }
 }
 
-async function writeEvaluations(store: Store, rolloutId: string, stepIndex: number, evaluations: readonly GateEvaluation[]): Promise<void> {
+async function writeEvaluations(store: Store, rolloutId: string, stepIndex: number, evaluations: readonly GateEvaluation[]): Promise<StreakRecord[]> {
   const windowIds = new Map<WindowSample, string>()
   for (const { sample } of evaluations) {
     if (!sample || windowIds.has(sample)) continue
@@ -158,8 +169,8 @@ async function writeEvaluations(store: Store, rolloutId: string, stepIndex: numb
     })
     windowIds.set(sample, window.id)
   }
-  for (const { verdict, sample } of evaluations) {
-    await store.evidence.addGateResult({
+  return store.evidence.addGateResults(
+    evaluations.map(({ verdict, sample }) => ({
       rolloutId,
       stepIndex,
       gate: verdict.gate,
@@ -168,8 +179,8 @@ async function writeEvaluations(store: Store, rolloutId: string, stepIndex: numb
       reason: verdict.reason,
       evidence: verdict.evidence,
       windowId: sample ? (windowIds.get(sample) ?? null) : null,
-    })
-  }
+    })),
+  )
 }
 
 async function writeSteps(store: Store, rolloutId: string, before: MachineState, after: MachineState, now: Date): Promise<void> {
@@ -227,6 +238,8 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
   }
 
+  // reconcile put the traffic at the desired weight when it got that far (see reconcile).
+  const verifiedWeight = target && canaryFailure === null && rollout.fromVersion !== null && ['PENDING', 'PROGRESSING', 'PAUSED'].includes(rollout.status) ? rollout.desiredWeight : null
   const [command = null]: (OperatorCommand | null)[] = await store.commands.pending(rolloutId)
   const state = machineState(rollout, steps, spec)
   const step = steps[rollout.currentStepIndex]
@@ -250,8 +263,12 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     metrics?.evaluated(rolloutId, spec.name, evaluations)
     rememberWindows(memory.history, evaluations)
     rememberIncrements((memory.increments ??= new Map()), evaluations)
-    const [recent = []] = await store.evidence.gateResultsFor([rolloutId], { last: streakLookback(spec.gates) })
-    gates = gateInputs(evaluations, inconclusiveStreaks(recent, rollout.currentStepIndex, state.stepStartedAt))
+    const lookback = streakLookback(spec.gates)
+    if (memory.recent?.lookback !== lookback) {
+      const [results = []] = await store.evidence.gateResultsFor([rolloutId], { last: lookback })
+      memory.recent = { lookback, results }
+    }
+    gates = gateInputs(evaluations, inconclusiveStreaks(memory.recent.results, rollout.currentStepIndex, state.stepStartedAt))
   }
 
   const decision = decide({
@@ -286,9 +303,10 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       : null
 
   const at = new Date(now)
+  let results: StreakRecord[] = []
   const written = await store.transaction(async (tx) => {
     await checkFence(tx)
-    if (evaluations) await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
+    if (evaluations) results = await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
     const updated = await tx.rollouts.update(
       rolloutId,
       {
@@ -322,6 +340,8 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
     return updated
   })
+  // Committed: the streaks of the next tick count these too.
+  if (memory.recent && results.length > 0) memory.recent = { lookback: memory.recent.lookback, results: [...memory.recent.results, ...results].slice(-memory.recent.lookback) }
 
   if (decision.action !== null) metrics?.decided(spec.name, decision.action, now, clock())
   annotateTick({ 'sentra.application': spec.name, 'sentra.rollout.status': written.status, 'sentra.step.index': written.currentStepIndex })
@@ -336,7 +356,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   let final = written
   if (target) {
     try {
-      await actuate(target, ref, decision)
+      await actuate(target, ref, decision, verifiedWeight)
       const observed = await target.observedWeight(ref)
       const canaryWeight = decision.action === 'INITIAL_DEPLOY' ? 100 : observed
       if (canaryWeight !== null && canaryWeight !== written.canaryWeight) {

@@ -12,6 +12,7 @@ describe('readConfig', () => {
       demo: false,
       graphiql: false,
       leaseTtlMs: 15_000,
+      controllerConcurrency: 16,
       metricsPort: null,
     })
     expect(readConfig({}, { embedded: true }).demo).toBe(true)
@@ -29,8 +30,9 @@ describe('readConfig', () => {
       SENTRA_LEASE_TTL_MS: '3000',
       SENTRA_PROCESS_PORTS: '5100-5199',
       SENTRA_METRICS_PORT: '9464',
+      SENTRA_CONTROLLER_CONCURRENCY: '64',
     })
-    expect(config).toMatchObject({ metricsPort: 9464, port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
+    expect(config).toMatchObject({ controllerConcurrency: 64, metricsPort: 9464, port: 4100, host: '0.0.0.0', demo: false, graphiql: true, leaseTtlMs: 3000, processPorts: [5100, 5199], redisUrl: 'redis://127.0.0.1:6379' })
   })
 
   it('reads the WebSocket settings: a connection cap per token (100, 0 = none) and the fan-out (on)', () => {
@@ -51,6 +53,11 @@ describe('readConfig', () => {
     ['SENTRA_GRAPHIQL', '2', /SENTRA_GRAPHIQL/],
     ['SENTRA_LEASE_TTL_MS', '10', /SENTRA_LEASE_TTL_MS/],
     ['SENTRA_LEASE_TTL_MS', '1e4', /SENTRA_LEASE_TTL_MS/],
+    ['SENTRA_CONTROLLER_CONCURRENCY', '0', /SENTRA_CONTROLLER_CONCURRENCY/],
+    ['SENTRA_CONTROLLER_CONCURRENCY', '1001', /SENTRA_CONTROLLER_CONCURRENCY/],
+    ['SENTRA_CONTROLLER_CONCURRENCY', '-4', /SENTRA_CONTROLLER_CONCURRENCY/],
+    ['SENTRA_CONTROLLER_CONCURRENCY', '8.5', /SENTRA_CONTROLLER_CONCURRENCY/],
+    ['SENTRA_CONTROLLER_CONCURRENCY', 'many', /SENTRA_CONTROLLER_CONCURRENCY/],
     ['SENTRA_PROCESS_PORTS', '5100', /SENTRA_PROCESS_PORTS/],
     ['SENTRA_PROCESS_PORTS', '80-90', /SENTRA_PROCESS_PORTS/],
     ['SENTRA_PROCESS_PORTS', '6000-5000', /SENTRA_PROCESS_PORTS/],

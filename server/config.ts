@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { traceUrlTemplateProblem } from '../schema/graph/trace-url.ts'
 import { DEFAULT_DATABASE_URL } from '../schema/store/connect.ts'
 import { configuredDockerHost } from '../controller/targets/docker-host.ts'
+import { DEFAULT_TICK_CONCURRENCY } from '../controller/tick-concurrency.ts'
 import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, type QueryLimits } from './limits.ts'
 import type { RateLimit } from './rate-limit.ts'
 import { DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN } from './fanout/connections.ts'
@@ -19,6 +20,8 @@ export interface Config {
   production: boolean
   /** How long a dead controller's rollouts wait before another controller takes them. */
   leaseTtlMs: number
+  /** SENTRA_CONTROLLER_CONCURRENCY: ticks one controller runs at once, across its rollouts (controller/loop.ts). */
+  controllerConcurrency: number
   /** Ports the process target runs versions on (so Prometheus can scrape them); null = any free port. */
   processPorts: [number, number] | null
   /** `npm run controller` serves its metrics on this port of SENTRA_HOST (SENTRA_METRICS_PORT); null = not served. */
@@ -181,6 +184,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     dockerHost: dockerHost(env.SENTRA_DOCKER_HOST),
     persistedOnly: flag('SENTRA_PERSISTED_ONLY', env.SENTRA_PERSISTED_ONLY, false),
     leaseTtlMs: milliseconds('SENTRA_LEASE_TTL_MS', env.SENTRA_LEASE_TTL_MS, 15_000, 1000, 600_000),
+    controllerConcurrency: whole('SENTRA_CONTROLLER_CONCURRENCY', env.SENTRA_CONTROLLER_CONCURRENCY, DEFAULT_TICK_CONCURRENCY, 1, 1000),
     traceUrlTemplate: traceUrlTemplate(env.SENTRA_TRACE_URL_TEMPLATE),
     kubernetes: kubernetes(env.SENTRA_KUBERNETES, env.SENTRA_KUBECONFIG),
     limits: limits(env),

@@ -66,6 +66,23 @@ describe.each(DIALECTS)('EvidenceRepository on %s', (dialect) => {
       expect(read.at.toISOString()).toBe(at(3).toISOString())
     })
 
+    it('addGateResults writes a tick\'s results in one statement; an unknown rollout or a mix writes none', async () => {
+      const rollout = await makeRollout(db)
+      const input = (gate: string) => ({ rolloutId: rollout.id, stepIndex: 2, gate, verdict: 'PASS' as const, value: 0.5, reason: `${gate} ok`, evidence: { gate }, windowId: null, at: at(7) })
+      const written = await queriesOf(db, () => evidence.addGateResults([input('errors'), input('latency'), input('logs')]))
+      expect(written.queries).toBe(1)
+      expect(written.result.map((r) => r.gate)).toEqual(['errors', 'latency', 'logs'])
+      const [read = []] = await evidence.gateResultsFor([rollout.id])
+      expect(new Set(read.map((r) => r.id))).toEqual(new Set(written.result.map((r) => r.id)))
+      expect(read.find((r) => r.gate === 'latency')).toEqual(written.result[1])
+
+      const before = await countRows(db, 'gate_results')
+      await expect(evidence.addGateResults([{ ...input('x'), rolloutId: 'missing' }, { ...input('y'), rolloutId: 'missing' }])).rejects.toThrow(NotFoundError)
+      await expect(evidence.addGateResults([input('x'), { ...input('y'), rolloutId: a.id }])).rejects.toThrow(/same rollout/)
+      expect(await countRows(db, 'gate_results')).toBe(before)
+      expect(await queriesOf(db, () => evidence.addGateResults([]))).toEqual({ result: [], queries: 0 })
+    })
+
     it('addGateResult defaults at to now and keeps a null value', async () => {
       const before = Date.now()
       const result = await evidence.addGateResult({

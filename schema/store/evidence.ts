@@ -60,25 +60,39 @@ export class EvidenceRepository {
   }
 
   async addGateResult(input: NewGateResult): Promise<GateResult> {
-    const result: GateResult = { ...input, id: newId(), evidence: jsonCopy(input.evidence), at: input.at ?? new Date() }
-    await insertingChildOf(result.rolloutId, () =>
+    const [result] = await this.addGateResults([input])
+    return result!
+  }
+
+  /**
+   * Several gate results in one INSERT (a tick writes one per gate). All of one rollout:
+   * an unknown rollout is NotFoundError and writes none of them.
+   */
+  async addGateResults(inputs: readonly NewGateResult[]): Promise<GateResult[]> {
+    const results: GateResult[] = inputs.map((input) => ({ ...input, id: newId(), evidence: jsonCopy(input.evidence), at: input.at ?? new Date() }))
+    const first = results[0]
+    if (first === undefined) return []
+    if (results.some((r) => r.rolloutId !== first.rolloutId)) throw new RangeError('addGateResults: every result must belong to the same rollout')
+    await insertingChildOf(first.rolloutId, () =>
       this.#db.kysely
         .insertInto('gate_results')
-        .values({
-          id: result.id,
-          rollout_id: result.rolloutId,
-          step_index: result.stepIndex,
-          gate: result.gate,
-          verdict: result.verdict,
-          value: result.value,
-          reason: result.reason,
-          evidence: toJsonText(result.evidence, 'gate result evidence'),
-          window_id: result.windowId,
-          at: toMs(result.at),
-        })
+        .values(
+          results.map((result) => ({
+            id: result.id,
+            rollout_id: result.rolloutId,
+            step_index: result.stepIndex,
+            gate: result.gate,
+            verdict: result.verdict,
+            value: result.value,
+            reason: result.reason,
+            evidence: toJsonText(result.evidence, 'gate result evidence'),
+            window_id: result.windowId,
+            at: toMs(result.at),
+          })),
+        )
         .execute(),
     )
-    return result
+    return results
   }
 
   async addWindow(input: NewTelemetryWindow): Promise<TelemetryWindow> {
