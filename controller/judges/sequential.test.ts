@@ -305,6 +305,26 @@ describe('the sequential judge on latency', () => {
   })
 })
 
+describe('the per-window cache of the latency comparisons', () => {
+  it('gives the verdict fresh copies of the windows give, tick after tick and per margin', () => {
+    const seconds = simulateSeconds(seededRandom(12), { requestsPerSecond: 100, weightAt: () => 20, baselineErrorAt: () => 0, canaryErrorAt: () => 0, baselineLatency: lognormal(0.04, 0.3), canaryLatency: lognormal(0.046, 0.3) }, 90)
+    const history = loopWindows(seconds, [{ start: 0, seconds: 90, weight: 20 }], { disjoint: true })
+    const tight: SequentialJudgeSpec = { ...spec, margin: 0.05 }
+    // Tick by tick on the same window objects (cached after their first tick), both margins on the same windows.
+    const verdicts = new Set<string>()
+    for (let n = 1; n <= history.length; n++) {
+      for (const judge of [spec, tight]) {
+        const cached = judgeSequential(judge, history.slice(0, n), p95)
+        const fresh = judgeSequential(judge, structuredClone(history.slice(0, n)), p95)
+        expect(cached).toEqual(fresh)
+        verdicts.add(`${judge.margin ?? 'default'} ${cached.verdict}`)
+      }
+    }
+    // The margins lead to different verdicts on these windows: a shared cache entry would show.
+    expect(verdicts).toEqual(new Set(['default INCONCLUSIVE', 'default PASS', '0.05 INCONCLUSIVE']))
+  })
+})
+
 describe('cost', () => {
   it('judges a full history (600 windows) in a few milliseconds', () => {
     const random = seededRandom(11)

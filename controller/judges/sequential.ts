@@ -341,6 +341,23 @@ function quantilesOf(version: VersionWindow): QuantileWindow | null {
   return { requests, quantiles: { 0.5: p50, 0.95: p95, 0.99: p99 } }
 }
 
+/**
+ * Each window's quantile comparisons, per gate setting (quantile and margin). A window's
+ * e-values depend on that window alone, and the controller hands the judge the same window
+ * objects every tick of the analysis: computed once, a tick costs additions instead of a
+ * beta-binomial tail per window and pair (the beta-binomial tails were most of an old
+ * analysis's judging). Windows are never changed after they are made.
+ */
+const windowLogECache = new WeakMap<WindowSample, Map<string, { fails: number[]; passes: number[] }>>()
+
+function windowLogE(sample: WindowSample, setting: string, compute: () => { fails: number[]; passes: number[] }): { fails: number[]; passes: number[] } {
+  let bySetting = windowLogECache.get(sample)
+  if (bySetting === undefined) windowLogECache.set(sample, (bySetting = new Map()))
+  let logE = bySetting.get(setting)
+  if (logE === undefined) bySetting.set(setting, (logE = compute()))
+  return logE
+}
+
 function judgeLatency(alpha: number, margin: number, history: readonly WindowSample[], gate: GateSpec, g: LatencyQuantile): GateVerdict {
   const key = valueKey(gate)
   const label = labelOf(gate)
@@ -371,8 +388,9 @@ function judgeLatency(alpha: number, margin: number, history: readonly WindowSam
     const c = quantilesOf(sample.canary)!
     const b = quantilesOf(sample.baseline)!
     canaryRequests += c.requests
-    slower.add(fails.map((pair) => slowerLogE(c, b, pair)))
-    notSlower.add(passes.map((pair) => notSlowerLogE(c, b, pair, margin)))
+    const logE = windowLogE(sample, `${g}|${margin}`, () => ({ fails: fails.map((pair) => slowerLogE(c, b, pair)), passes: passes.map((pair) => notSlowerLogE(c, b, pair, margin)) }))
+    slower.add(logE.fails)
+    notSlower.add(logE.passes)
   }
   // FAIL from per-request counts when the windows carry the proxy's histograms (stats/latency-tail.ts).
   const tail = tailTest(history, g, alpha)

@@ -34,7 +34,9 @@
  * a replacement for the relative judge on small latency margins.
  */
 import { betaBinomialLogUpperTail } from './beta-binomial.ts'
-import { logSumExp } from './special.ts'
+import { logSumExp, logSumExp2 } from './special.ts'
+
+const LN_HALF = Math.log(0.5)
 
 export type LatencyQuantile = 0.5 | 0.95 | 0.99
 
@@ -125,7 +127,7 @@ export class PairedBets {
     this.#windows += 1
     if (logE.some((e) => e > Number.NEGATIVE_INFINITY)) this.#hits += 1
     for (let i = 0; i < this.#logWealth.length; i++) {
-      const factor = logSumExp([Math.log(0.5), Math.log(0.5) + (logE[i] ?? Number.NEGATIVE_INFINITY)])
+      const factor = logSumExp2(LN_HALF, LN_HALF + (logE[i] ?? Number.NEGATIVE_INFINITY))
       this.#logWealth[i]! += Math.min(this.#logCap, factor)
     }
   }

@@ -40,6 +40,15 @@ export function logSumExp(terms: readonly number[]): number {
   return max + Math.log(sum)
 }
 
+/** {@link logSumExp} of two terms, without an array (hot loops); the same arithmetic, so the same result. */
+export function logSumExp2(a: number, b: number): number {
+  let max = Number.NEGATIVE_INFINITY
+  if (a > max) max = a
+  if (b > max) max = b
+  if (max === Number.NEGATIVE_INFINITY || max === Number.POSITIVE_INFINITY) return max
+  return max + Math.log(Math.exp(a - max) + Math.exp(b - max))
+}
+
 /** ln(Σ wᵢ·exp(termsᵢ)) for weights wᵢ ≥ 0 that sum to 1 (a mixture of likelihood ratios). */
 export function logMixture(weights: readonly number[], logTerms: readonly number[]): number {
   const terms: number[] = []

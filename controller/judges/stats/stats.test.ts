@@ -5,7 +5,7 @@ import { betaBinomialLogPmf, betaBinomialLogUpperTail } from './beta-binomial.ts
 import { type CountIncrement, ErrorShareTest } from './error-share.ts'
 import { countIncrements, disjointSamples } from './increments.ts'
 import { PairedBets, type QuantileWindow, failPairs, notSlowerLogE, passPairs, slowerLogE } from './latency-exceedance.ts'
-import { logGamma, logSumExp } from './special.ts'
+import { logGamma, logSumExp, logSumExp2 } from './special.ts'
 
 describe('special functions', () => {
   it('logGamma matches log((n-1)!) and Γ(1/2) = √π', () => {
@@ -291,5 +291,20 @@ describe('latency exceedance', () => {
     const cut = disjointSamples([s(0, 5000), s(0, 10_000), s(0, 15_000), s(15_000, 20_000), s(16_000, 21_000), s(21_000, 22_000)], () => true)
     expect(cut.samples.map((x) => x.end.getTime() - Date.UTC(2025, 0, 1))).toEqual([5000, 20_000, 22_000])
     expect(cut.overlapping).toBe(3)
+  })
+})
+
+describe('logSumExp2', () => {
+  it.each([
+    [Math.log(0.5), Math.log(0.5) + 3.2],
+    [Math.log(0.5), Number.NEGATIVE_INFINITY],
+    [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY],
+    [Math.log(0.5), Number.POSITIVE_INFINITY],
+    [-700, -710],
+    [5, Number.NaN],
+    [Number.NaN, 1],
+    [0, 0],
+  ])('is bit for bit logSumExp([%s, %s])', (a, b) => {
+    expect(Object.is(logSumExp2(a, b), logSumExp([a, b]))).toBe(true)
   })
 })
