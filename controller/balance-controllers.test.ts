@@ -9,7 +9,7 @@ import { openTestStore, TEST_REDIS_URL } from '../test/support/databases.ts'
 import { waitFor } from '../test/support/rollouts.ts'
 import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
-import type { RolloutRef, Target } from './targets/target.ts'
+import { memoryTarget } from './targets/memory-test-support.ts'
 import { BuiltinProvider } from './telemetry/builtin.ts'
 
 vi.setConfig({ testTimeout: 90_000 })
@@ -17,24 +17,6 @@ vi.setConfig({ testTimeout: 90_000 })
 const SCAN_MS = 100
 /** Long enough that a loaded two-core machine never lets a live controller's lease lapse. */
 const LEASE_TTL_MS = 3000
-
-/** A platform in memory: weights in a map, every call answers at once. */
-function memoryTarget(): Target {
-  const weights = new Map<string, number>()
-  return {
-    kind: 'kubernetes',
-    ensureStable: async () => {},
-    prepare: async () => {},
-    setWeight: async (r: RolloutRef, percent: number) => {
-      weights.set(r.rolloutId, percent)
-    },
-    observedWeight: async (r: RolloutRef) => weights.get(r.rolloutId) ?? 0,
-    canaryFailure: async () => null,
-    promote: async () => {},
-    rollback: async () => {},
-    close: async () => {},
-  }
-}
 
 /** A canary that stays in its analysis (a day long, one tick in five minutes): only takeovers tick it. */
 function spec(name: string, kind: 'kubernetes' | 'process') {

@@ -122,7 +122,7 @@ export class Controller {
     const { store, log } = this.#options
     let active: string[]
     try {
-      active = await store.rollouts.activeIds()
+      active = await this.#listActive()
     } catch (error) {
       log?.(`controller: cannot list active rollouts: ${error instanceof Error ? error.message : String(error)}`)
       // The store is down, Redis need not be: keep our Redis leases (and membership) for a
@@ -147,6 +147,40 @@ export class Controller {
     const { share } = planShare({ active: active.length, members, held: this.#owned.size })
     const fewestHeld = await this.#takeFree(active, share)
     this.#giveBack(planShare({ active: active.length, members, held: this.#owned.size, fewestHeld }))
+  }
+
+  /**
+   * The active rollouts. While a slow read is on its way (a hung database answers only when
+   * the statement's deadline fails it, seconds later), our Redis leases are renewed every
+   * third of their TTL: renewing only once the read had failed let short leases lapse in
+   * every hang (docs/ha.md, "When the database hangs").
+   */
+  async #listActive(): Promise<string[]> {
+    const listing = this.#options.store.rollouts.activeIds()
+    if (this.#options.leases.kind !== 'redis') return listing
+    let settled = false
+    const done = listing.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    let timer: NodeJS.Timeout | undefined
+    try {
+      for (;;) {
+        const slow = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.#ttl / 3)
+        })
+        await Promise.race([done, slow])
+        clearTimeout(timer)
+        if (settled || this.#stopped) break
+        const since = this.#storeDownSince ?? Date.now()
+        if (Date.now() - since >= HOLD_WITHOUT_STORE_MS) break
+        await this.#heartbeat()
+        await this.#renewAll(new Set(this.#owned.keys()))
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+    return listing
   }
 
   /** Announces this controller (docs/ha.md, "Balancing") and returns how many are live. */

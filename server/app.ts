@@ -15,7 +15,7 @@ import { checkReadiness, isStoreUnavailable, STORE_RETRY_AFTER_SECONDS, STORE_UN
 import { DEFAULT_LIMITS, DEFAULT_QUERY_TIMEOUT_MS, MAX_BODY_BYTES, useQueryLimits, type QueryLimits } from './limits.ts'
 import { RateLimiter, rateLimitedMessage, type RateLimit } from './rate-limit.ts'
 import { useQueryTimeout } from './timeout.ts'
-import { ServerMetrics, useOperationMetrics } from './metrics.ts'
+import { countSubscriber, ServerMetrics, useOperationMetrics } from './metrics.ts'
 import { loadPersistedDocuments, usePersistedDocuments, type PersistedDocuments } from './persisted.ts'
 import { attachGraphqlWs } from './websocket.ts'
 
@@ -313,7 +313,7 @@ export function createApiServer({
       else res.destroy()
     })
   })
-  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly }, maxPayload: maxBodyBytes, rateLimiter, ...websocket })
+  const ws = attachGraphqlWs(http, { yoga, store, otherUpgrades: dashboard?.upgrade, persisted: { documents: persistedDocuments, only: persistedOnly }, maxPayload: maxBodyBytes, rateLimiter, onSharedSubscriber: (document, operationName) => countSubscriber(metrics, document, operationName), ...websocket })
   metrics.countFanout(() => ws.fanoutStats)
 
   return {

@@ -19,7 +19,10 @@ async function within(label: string, check: Promise<void>): Promise<string | nul
 
 /** Ready means the store answers and, with Redis, so does Redis; otherwise the reasons. */
 export async function checkReadiness(store: Store, bus: Bus): Promise<{ ready: boolean; checks: Record<string, string> }> {
-  const [storeProblem, busProblem] = await Promise.all([within('store', store.db.ping()), within(`bus (${bus.kind})`, bus.ping())])
+  // The ping has a deadline of its own, not only the race below: on a hung database (issue #9)
+  // a ping that merely lost the race would keep its pooled connection waiting for good, and
+  // an orchestrator's probes would use up the pool. Timed out, the connection is dropped.
+  const [storeProblem, busProblem] = await Promise.all([within('store', store.db.ping(CHECK_TIMEOUT_MS)), within(`bus (${bus.kind})`, bus.ping())])
   const checks = { store: storeProblem ?? 'ok', bus: busProblem ?? 'ok' }
   return { ready: storeProblem === null && busProblem === null, checks }
 }

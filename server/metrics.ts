@@ -1,6 +1,7 @@
 import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { isSharedExecution } from './fanout/shared-context.ts'
 
 const MAX_OPERATION_NAMES = 200
 
@@ -80,6 +81,12 @@ function operationOf(document: DocumentNode, operationName: string | null | unde
   )
 }
 
+/** One subscriber of a subscription operation (sentra_graphql_operations_total{type="subscription"}). */
+export function countSubscriber(metrics: ServerMetrics, document: DocumentNode, operationName: string | null | undefined): void {
+  const op = operationOf(document, operationName)
+  metrics.operations.inc({ type: 'subscription', name: metrics.operationLabel(op?.name?.value), outcome: 'ok' })
+}
+
 export function useOperationMetrics(metrics: ServerMetrics): Plugin {
   return {
     onExecute({ args }) {
@@ -96,8 +103,8 @@ export function useOperationMetrics(metrics: ServerMetrics): Plugin {
       }
     },
     onSubscribe({ args }) {
-      const op = operationOf(args.document, args.operationName)
-      metrics.operations.inc({ type: 'subscription', name: metrics.operationLabel(op?.name?.value), outcome: 'ok' })
+      // A shared graphql-ws execution serves many subscribers: each was counted as it joined.
+      if (!isSharedExecution(args.contextValue)) countSubscriber(metrics, args.document, args.operationName)
       metrics.executionOpened(1)
       let open = true
       const closed = () => {

@@ -1,6 +1,6 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql'
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql'
 import type { YogaServerInstance } from 'graphql-yoga'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocket, WebSocketServer } from 'ws'
@@ -61,6 +61,7 @@ export function attachGraphqlWs(
     rateLimiter = null,
     maxConnectionsPerToken = DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN,
     fanout = true,
+    onSharedSubscriber,
   }: {
     yoga: YogaServerInstance<ServerContext, object>
     store: Store
@@ -80,6 +81,8 @@ export function attachGraphqlWs(
      * event (server/fanout/); false runs each on its own (SENTRA_WS_FANOUT=0, the benchmark's baseline).
      */
     fanout?: boolean
+    /** Called for each subscriber that joins a shared execution (the metrics count subscribers, not executions). */
+    onSharedSubscriber?: (document: DocumentNode, operationName: string | null | undefined) => void
   },
 ): { close(): Promise<void>; readonly fanoutStats: FanoutStats } {
   const wss = new WebSocketServer({ noServer: true, maxPayload })
@@ -203,6 +206,7 @@ export function attachGraphqlWs(
         const root = args.rootValue as Enveloped
         if (!fanout) return root.subscribe(args) as never
         const { key, ...subscriber } = root.fanout
+        onSharedSubscriber?.(args.document, args.operationName)
         return hub.join(key, subscriber, (signal) => root.subscribe({ ...args, contextValue: sharedContext(args.contextValue as object, signal) }) as never) as never
       },
     },

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { createPool } from 'mysql2'
+import { timedPool } from './mysql-timeouts.ts'
 import { loadSqliteDriver } from './sqlite-driver.ts'
 import { cachingStatements } from './sqlite-statements.ts'
 import type { Database } from './tables.ts'
@@ -14,11 +15,35 @@ export interface Db {
   readonly dialect: DialectName
   /** Counts SQL statements sent, so tests and benchmarks can prove batching. */
   readonly stats: { queries: number }
-  ping(): Promise<void>
+  /** Resolves when the store answers `SELECT 1`; on MySQL it gives up after `timeoutMs` (default: the statement timeout). */
+  ping(timeoutMs?: number): Promise<void>
   close(): Promise<void>
 }
 
 export const DEFAULT_DATABASE_URL = './.sentra/sentra.db'
+
+/**
+ * A MySQL statement that gets no answer within this long fails (PROTOCOL_SEQUENCE_TIMEOUT)
+ * and its connection is dropped; `?queryTimeout=` on the URL changes it, 0 turns it off.
+ * Below the API's own GraphQL deadline (SENTRA_QUERY_TIMEOUT_MS, 10 s), so a hung database
+ * answers 503 STORE_UNAVAILABLE rather than QUERY_TIMEOUT; and below a third of the default
+ * lease TTL (15 s), so a controller whose scan waits on a hung store still renews its leases
+ * in time (docs/ha.md, "When the database hangs").
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000
+/** Opening a MySQL connection (TCP and the server's greeting) gives up after this long; `?connectTimeout=`. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000
+
+/** A millisecond URL option: a whole number in [min, max], or the default when absent. */
+function millisecondsOption(params: URLSearchParams, name: string, fallback: number, min: number): number {
+  const raw = params.get(name)
+  if (raw === null) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > 3_600_000) {
+    throw new Error(`database URL option ${name}=${raw}: milliseconds, a whole number from ${min} to 3600000${min === 0 ? ' (0 = none)' : ''}`)
+  }
+  return value
+}
 
 /**
  * Opens the store named by a URL: `mysql://user:pass@host:port/db` uses mysql2, anything
@@ -38,19 +63,25 @@ export function connect(url: string = DEFAULT_DATABASE_URL): Db {
 
 function connectMysql(url: string, stats: { queries: number }, log: (e: LogEvent) => void): Db {
   const parsed = new URL(url)
-  const pool = createPool({
+  const queryTimeoutMs = millisecondsOption(parsed.searchParams, 'queryTimeout', DEFAULT_QUERY_TIMEOUT_MS, 0)
+  const connectTimeoutMs = millisecondsOption(parsed.searchParams, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS, 100)
+  const raw = createPool({
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : 3306,
     user: decodeURIComponent(parsed.username || 'root'),
     password: decodeURIComponent(parsed.password),
     database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined,
     connectionLimit: Number(parsed.searchParams.get('connectionLimit') ?? 10),
+    // A hung server still completes the TCP handshake (the kernel's backlog) but never greets.
+    connectTimeout: connectTimeoutMs,
     timezone: 'Z',
     // Epoch-millisecond columns are BIGINT; they stay well inside 2^53.
     supportBigNumbers: true,
     bigNumberStrings: false,
     charset: 'utf8mb4',
   })
+  // Every statement Kysely sends (onCreateConnection's included) goes through this pool.
+  const pool = timedPool(raw, queryTimeoutMs)
   const kysely = new Kysely<Database>({
     dialect: new MysqlDialect({
       pool,
@@ -65,9 +96,7 @@ function connectMysql(url: string, stats: { queries: number }, log: (e: LogEvent
     kysely,
     dialect: 'mysql',
     stats,
-    ping: async () => {
-      await pool.promise().query('SELECT 1')
-    },
+    ping: (timeoutMs = queryTimeoutMs) => pool.ping(timeoutMs),
     close: () => kysely.destroy(),
   }
 }

@@ -15,10 +15,18 @@ import type { Store } from '../../schema/store/index.ts'
  * `for await` over the bus only sees return() at its next yield, so a filtered stream
  * whose events are rare would keep its bus subscription for as long as none arrives.
  */
+/** Marks a shared execution's context: its subscribers are counted as they join, not by the execution (server/metrics.ts). */
+export const SHARED_EXECUTION: unique symbol = Symbol('sentra.sharedExecution')
+
+export function isSharedExecution(context: unknown): boolean {
+  return typeof context === 'object' && context !== null && (context as { [SHARED_EXECUTION]?: boolean })[SHARED_EXECUTION] === true
+}
+
 export function sharedContext<C extends object>(context: C, signal: AbortSignal): C {
   const { store, bus } = context as Partial<GraphContext>
   return {
     ...context,
+    [SHARED_EXECUTION]: true,
     ...(store ? { store: tokensCheckedByHub(store) } : {}),
     ...(bus ? { bus: endingWith(bus, signal) } : {}),
   }

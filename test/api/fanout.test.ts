@@ -147,12 +147,19 @@ describe('graphql-ws fan-out', () => {
     return Number(/^sentra_graphql_subscriptions_active (\S+)$/m.exec(text)?.[1])
   }
 
+  /** sentra_graphql_operations_total{type="subscription"} of the server, all names and outcomes. */
+  async function subscriptionOperations(server: ApiServer): Promise<number> {
+    const text = await server.metrics.registry.getSingleMetricAsString('sentra_graphql_operations_total')
+    return [...text.matchAll(/^sentra_graphql_operations_total\{[^}]*type="subscription"[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
+  }
+
   /** Waits until `count` bus subscriptions are open (subscribers are set up server-side). */
   async function subscribed(count: number): Promise<void> {
     await expect.poll(() => counted.open(), { timeout: 5000 }).toBe(count)
   }
 
   it('runs one execution per event for subscribers that share a selection and scope, and never across scopes', async () => {
+    const operationsBefore = await subscriptionOperations(shared)
     const clients = [connect(urls.shared, tokens.alpha1), connect(urls.shared, tokens.alpha2), connect(urls.shared, tokens.beta), connect(urls.shared, tokens.admin)]
     // Two tokens limited to alpha (one execution between them), one to beta, and an admin.
     const alpha = [collect(clients[0]!, EVENTS), collect(clients[0]!, EVENTS), collect(clients[1]!, EVENTS)]
@@ -161,6 +168,8 @@ describe('graphql-ws fan-out', () => {
     await subscribed(3)
     // The gauge counts subscribers (5), not the 3 shared executions.
     await expect.poll(() => activeSubscriptions(shared)).toBe(5)
+    // So does the operations counter: five subscription operations, not three executions.
+    expect((await subscriptionOperations(shared)) - operationsBefore).toBe(5)
     const before = fetches
     await publish('alpha')
     await expect.poll(() => admin.received.length + alpha.reduce((n, s) => n + s.received.length, 0)).toBe(4)

@@ -21,6 +21,13 @@ export interface PrivateMariadb {
   start(): Promise<void>
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>
+  /**
+   * SIGSTOP: the server hangs. The kernel still completes TCP handshakes (its backlog) and
+   * open connections stay up, but nothing answers (test/faults/mariadb-hang.test.ts).
+   */
+  pause(): void
+  /** SIGCONT: it carries on where it stopped. Does nothing when it is not running. */
+  resume(): void
 }
 
 /** Debian and most distributions keep the server binaries in sbin, often not on a user's PATH. */
@@ -92,6 +99,11 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
     await exited
   }
 
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    const running = child as ChildProcess | null
+    if (running && running.exitCode === null && running.signalCode === null) running.kill(name)
+  }
+
   try {
     await start()
   } catch (error) {
@@ -113,6 +125,8 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
     },
     kill,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     dispose: async () => {
       await kill()
       rmSync(dir, { recursive: true, force: true })
