@@ -66,6 +66,23 @@ export async function cpuMs(pid: number | undefined): Promise<number | null> {
   }
 }
 
+/**
+ * Busy CPU of the whole machine so far, all cores, in ms (/proc/stat: everything but idle and
+ * iowait; steal counts as busy, it was not ours to use); null when it cannot be read. Shows
+ * whether the machine itself was full while no single process of the benchmark was.
+ */
+export async function machineBusyMs(): Promise<number | null> {
+  try {
+    const first = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!
+    // cpu user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const ticks = first.trim().split(/\s+/).slice(1, 9).map(Number)
+    if (ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return null
+    return ((ticks.reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!) * 1000) / USER_HZ
+  } catch {
+    return null
+  }
+}
+
 /** Resident set size of a process, in bytes; null when it cannot be read. */
 export async function rssBytes(pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null

@@ -1,7 +1,8 @@
 /**
  * The benchmark's subscribers: plain `ws` sockets speaking graphql-transport-ws by hand
- * (connection_init, subscribe, next), so thousands of them cost the measuring process as
- * little as possible. Each records when each event (by `seq`) reached it.
+ * (connection_init, subscribe, next), so thousands of them cost their subscriber process
+ * (bench/fanout/subscriber-process.ts) as little as possible. Each records when each event
+ * (by `seq`) reached it.
  */
 import { randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
@@ -14,7 +15,7 @@ export const SUBSCRIPTION = `subscription FanoutBench($application: String) {
 const NEXT_SEQ = /^\{"id":"[^"]*","type":"next","payload":\{"data":\{"rolloutEvents":\{"kind":"[a-z]+","seq":(\d+),/
 
 export interface Subscriber {
-  /** seq → performance.now() of receipt. */
+  /** seq → performance.now() of receipt (this process's; add performance.timeOrigin to compare across processes). */
   readonly received: Map<number, number>
   errors: number
   closed: boolean
@@ -37,7 +38,7 @@ function open(url: string, token: string, application: string): Promise<Subscrib
       const now = performance.now()
       const text = String(data)
       // The hot path: a `next` with data is recognized without JSON.parse, so thousands of
-      // subscribers in this one process slow the measurement down as little as possible.
+      // subscribers in one process slow the measurement down as little as possible.
       const seq = NEXT_SEQ.exec(text)
       if (seq) {
         subscriber.received.set(Number(seq[1]), now)
@@ -65,18 +66,22 @@ function open(url: string, token: string, application: string): Promise<Subscrib
   })
 }
 
-/** Opens `count` subscribers round-robin over `urls` and `tokens`, `parallel` at a time. */
-export async function openSubscribers(count: number, urls: readonly string[], tokens: readonly string[], application: string, parallel = 100): Promise<Subscriber[]> {
+/**
+ * Opens the step's subscribers `from` to `to - 1`, `parallel` at a time. Subscriber i uses
+ * urls[i % urls.length] and tokens[i % tokens.length], so however the step is split over
+ * processes, the whole step is round-robin over the servers and the tokens.
+ */
+export async function openSubscribers(from: number, to: number, urls: readonly string[], tokens: readonly string[], application: string, parallel = 100): Promise<Subscriber[]> {
   const subscribers: Subscriber[] = []
-  let next = 0
+  let next = from
   const worker = async () => {
-    while (next < count) {
+    while (next < to) {
       const i = next++
-      subscribers[i] = await open(urls[i % urls.length]!, tokens[i % tokens.length]!, application)
+      subscribers[i - from] = await open(urls[i % urls.length]!, tokens[i % tokens.length]!, application)
     }
   }
   try {
-    await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker))
+    await Promise.all(Array.from({ length: Math.max(0, Math.min(parallel, to - from)) }, worker))
   } catch (error) {
     for (const s of subscribers) s?.close()
     throw error

@@ -10,11 +10,15 @@ export interface FanoutBenchOptions {
   seconds: number
   /** Events published per second (`--rate`, BENCH_RATE). */
   rate: number
+  /** Subscriber processes the subscribers are spread over (`--processes`, BENCH_PROCESSES). */
+  processes: number
 }
 
 export class OptionsError extends Error {}
 
 const MAX_SUBSCRIBERS = 20_000
+/** More subscriber processes than this only fight the servers for the cores. */
+const MAX_PROCESSES = 16
 
 function positiveList(name: string, raw: string): number[] {
   const parts = raw.split(',').map((part) => part.trim())
@@ -31,13 +35,18 @@ function number(name: string, raw: string, min: number, max: number): number {
   return value
 }
 
-/** `--subscribers 1000,5000 --baseline 1000 --seconds 20 --rate 5` (and BENCH_SECONDS / BENCH_RATE). */
+function whole(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) throw new OptionsError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`)
+  return Number(raw)
+}
+
+/** `--subscribers 1000,5000 --baseline 1000 --seconds 20 --rate 5 --processes 2` (and BENCH_SECONDS / BENCH_RATE / BENCH_PROCESSES). */
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FanoutBenchOptions {
   const flags = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    const match = /^--(subscribers|baseline|seconds|rate)(?:=(.*))?$/.exec(arg)
-    if (!match) throw new OptionsError(`unknown argument "${arg}" (use --subscribers, --baseline, --seconds, --rate)`)
+    const match = /^--(subscribers|baseline|seconds|rate|processes)(?:=(.*))?$/.exec(arg)
+    if (!match) throw new OptionsError(`unknown argument "${arg}" (use --subscribers, --baseline, --seconds, --rate, --processes)`)
     const value = match[2] ?? argv[++i]
     if (value === undefined) throw new OptionsError(`--${match[1]} needs a value`)
     flags.set(match[1]!, value)
@@ -50,6 +59,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     baseline,
     seconds: number('--seconds', flags.get('seconds') ?? env.BENCH_SECONDS ?? '20', 1, 3600),
     rate: number('--rate', flags.get('rate') ?? env.BENCH_RATE ?? '5', 0.1, 1000),
+    processes: whole('--processes', flags.get('processes') ?? env.BENCH_PROCESSES ?? '2', 1, MAX_PROCESSES),
   }
 }
 
@@ -68,8 +78,18 @@ export interface StepObservation {
   maxBehindAtLastPublish: number
   /** From the last publish until every subscriber had it (null: some never did). */
   drainMs: number | null
-  /** Server CPU (both processes) in the window, ms. */
+  /** Seconds between the CPU readings: the window plus the wait for the last event (up to the drain limit). */
+  cpuSeconds: number
+  /** Server CPU (both processes) over cpuSeconds, ms. */
   serverCpuMs: number | null
+  /** CPU of each subscriber process over the same span, ms (one per process; null: unreadable). */
+  subscriberCpuMs: (number | null)[]
+  /** CPU of the main process (publisher and orchestration) over the same span, ms. */
+  mainCpuMs: number
+  /** Busy CPU of the whole machine (all cores) over the same span, ms. */
+  machineBusyMs: number | null
+  /** Bound on the subscriber processes' clock error against the main process (calibration: half the best ping round trip), ms. */
+  clockErrorMs: number
   /** Server RSS (both processes) before the subscribers connected and with them connected, bytes. */
   rssBeforeBytes: number | null
   rssWithBytes: number | null
@@ -91,16 +111,37 @@ export interface StepSummary {
   maxBehindAtLastPublish: number
   drainMs: number | null
   cpuMicrosPerDelivery: number | null
-  /** Server CPU-seconds (window and drain) per second of window, both processes (2 = both cores busy): whether the servers were the limit. */
+  /** Server CPU-seconds per second (window and drain), both processes (2 = both cores busy): whether the servers were the limit. */
   serverCpuPerSecond: number | null
+  /** Subscriber processes, and their CPU-seconds per second, same span (all of them; the busiest one, where 1 = a whole core, so it was the limit). */
+  subscriberProcesses: number
+  subscriberCpuPerSecond: number | null
+  busiestSubscriberProcessCpuPerSecond: number | null
+  /** The main process's (publisher's) CPU-seconds per second, same span. */
+  mainCpuPerSecond: number | null
+  /**
+   * The whole machine's busy CPU-seconds per second (at most its core count), and what of it
+   * was neither the servers, the subscriber processes nor the main process (MySQL, Redis and
+   * anything else running): near the core count, the machine was the limit.
+   */
+  machineCpuPerSecond: number | null
+  restOfMachineCpuPerSecond: number | null
+  /** Receipt times from the subscriber processes are right to within this, ms. */
+  clockErrorMs: number
   rssPerSubscriberKiB: number | null
   errors: number
   closed: number
 }
 
+/** CPU ms over `seconds` → CPU-seconds per second, 2 decimals. */
+function perSecond(cpuMs: number | null, seconds: number): number | null {
+  return cpuMs === null || !(seconds > 0) ? null : Math.round(cpuMs / seconds / 10) / 100
+}
+
 export function summarizeStep(o: StepObservation): StepSummary {
   const sorted = [...o.latenciesUs].sort((a, b) => a - b)
   const expected = o.published * o.subscribers
+  const readable = o.subscriberCpuMs.every((ms) => ms !== null) ? (o.subscriberCpuMs as number[]) : null
   return {
     subscribers: o.subscribers,
     published: o.published,
@@ -112,7 +153,17 @@ export function summarizeStep(o: StepObservation): StepSummary {
     maxBehindAtLastPublish: o.maxBehindAtLastPublish,
     drainMs: o.drainMs,
     cpuMicrosPerDelivery: o.serverCpuMs === null || o.received === 0 ? null : Math.round((o.serverCpuMs * 10_000) / o.received) / 10,
-    serverCpuPerSecond: o.serverCpuMs === null || !(o.windowSeconds > 0) ? null : Math.round(o.serverCpuMs / o.windowSeconds / 10) / 100,
+    serverCpuPerSecond: perSecond(o.serverCpuMs, o.cpuSeconds),
+    subscriberProcesses: o.subscriberCpuMs.length,
+    subscriberCpuPerSecond: perSecond(readable ? readable.reduce((a, b) => a + b, 0) : null, o.cpuSeconds),
+    busiestSubscriberProcessCpuPerSecond: perSecond(readable && readable.length > 0 ? Math.max(...readable) : null, o.cpuSeconds),
+    mainCpuPerSecond: perSecond(o.mainCpuMs, o.cpuSeconds),
+    machineCpuPerSecond: perSecond(o.machineBusyMs, o.cpuSeconds),
+    restOfMachineCpuPerSecond: perSecond(
+      o.machineBusyMs === null || o.serverCpuMs === null || !readable ? null : Math.max(0, o.machineBusyMs - o.serverCpuMs - readable.reduce((a, b) => a + b, 0) - o.mainCpuMs),
+      o.cpuSeconds,
+    ),
+    clockErrorMs: Math.round(o.clockErrorMs * 1000) / 1000,
     rssPerSubscriberKiB:
       o.rssBeforeBytes === null || o.rssWithBytes === null ? null : Math.round(((o.rssWithBytes - o.rssBeforeBytes) / o.subscribers / 1024) * 10) / 10,
     errors: o.errors,
