@@ -46,6 +46,8 @@ export interface TickMemory {
   increments?: Map<string, WindowSample[]>
   /** The rollout as the last tick saw it: what the loop tells the target to let go of when the lease is lost. */
   ref?: RolloutRef
+  /** The rollout's steps (kind and spec: fixed at its start), read by the first tick of this holder. */
+  steps?: readonly RolloutStep[]
   /**
    * The rollout's latest gate results, for the inconclusive streaks: read from the store once
    * per holder (and again when the spec's lookback changes), then kept up to date with what
@@ -217,7 +219,9 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   if (!app) return { finished: true, nextTickMs: 0 }
   const spec = specs.specOf(app.id, app.spec)
   metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
-  const [steps = []] = await store.rollouts.stepsFor([rolloutId])
+  // A rollout's steps are snapshotted at its start: what a tick reads of them (kind, spec, how
+  // many) never changes, so they are read once per holder. Their status is written, never read here.
+  const steps = memory.steps ?? (memory.steps = (await store.rollouts.stepsFor([rolloutId]))[0] ?? [])
   const ref: RolloutRef = { rolloutId, application: spec, stableVersion: rollout.fromVersion, canaryVersion: rollout.toVersion }
   memory.ref = ref
   // Fencing (docs/ha.md): a holder that lost the rollout to a newer one writes nothing and moves nothing.
