@@ -1,5 +1,6 @@
 import type { Bus } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
+import { POOL_TIMEOUT_CODE } from '../schema/store/mysql-timeouts.ts'
 
 const CHECK_TIMEOUT_MS = 2000
 
@@ -28,7 +29,7 @@ export async function checkReadiness(store: Store, bus: Bus): Promise<{ ready: b
 }
 
 /** Node's and mysql2's codes for a database that cannot be reached (not a bad statement). */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR'])
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', POOL_TIMEOUT_CODE])
 
 /**
  * Whether an error means the store is down or unreachable (MariaDB stopped, a connection

@@ -119,6 +119,28 @@ describe('MySQL statement timeouts', () => {
     }
   })
 
+  it('gives up waiting for a free pooled connection after two deadlines, as "store unavailable", and the pool recovers', async () => {
+    // The pool's only connection is held by a transaction that takes longer than two deadlines.
+    let release: () => void = () => {}
+    const held = tight.kysely.transaction().execute(async (trx) => {
+      await sql`SELECT 1`.execute(trx)
+      await new Promise<void>((resolve) => (release = resolve))
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = Date.now()
+    const error = await thrown(() => sql`SELECT 1`.execute(tight.kysely))
+    const waited = Date.now() - started
+    expect((error as { code?: string }).code).toBe('SENTRA_POOL_TIMEOUT')
+    expect((error as Error).message).toMatch(/no database connection free within 1000 ms/)
+    expect(isStoreUnavailable(error)).toBe(true)
+    expect(waited).toBeGreaterThanOrEqual(900)
+    release()
+    await held
+    // The connection that came free after the caller gave up went back to the pool.
+    const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(tight.kysely)
+    expect(Number(rows[0]!.one)).toBe(1)
+  })
+
   it('rejects a queryTimeout or connectTimeout that is not a whole number of milliseconds', () => {
     expect(() => connect(`${database.url}?queryTimeout=10s`)).toThrow(/queryTimeout=10s: milliseconds/)
     expect(() => connect(`${database.url}?connectTimeout=0`)).toThrow(/connectTimeout=0/)

@@ -40,6 +40,20 @@ function isTimeout(error: unknown): error is Error & { code: string } {
 
 type Callback = (error: unknown, result: MysqlQueryResult) => void
 
+/**
+ * How many statement deadlines a caller waits for a free pooled connection. More than one: a
+ * loaded but healthy database can keep every connection busy for a while (ticks of many
+ * rollouts at once), and that is not a reason to fail.
+ */
+export const POOL_WAIT_DEADLINES = 2
+
+/** What waiting too long for a free pooled connection throws (server/health.ts counts it as "store unavailable"). */
+export const POOL_TIMEOUT_CODE = 'SENTRA_POOL_TIMEOUT'
+
+function poolTimeout(timeoutMs: number): Error & { code: string } {
+  return Object.assign(new Error(`no database connection free within ${timeoutMs} ms (every pooled connection is busy: the database is slow or hung)`), { code: POOL_TIMEOUT_CODE })
+}
+
 /** One pooled connection whose statements have deadlines; dropped for good after a timeout. */
 class TimedConnection implements MysqlPoolConnection {
   readonly #raw: PoolConnection
@@ -119,13 +133,40 @@ export function timedPool(pool: Pool, timeoutMs: number): TimedPool {
     }
     return wrapper
   }
+  /**
+   * A pooled connection within {@link POOL_WAIT_DEADLINES} statement deadlines: with every
+   * connection busy on a hung database the pool's queue has no deadline of its own, so a
+   * request behind a full pool waited for as many statement deadlines as there were
+   * statements ahead of it. One that comes too late is released at once.
+   */
+  const waitMs = POOL_WAIT_DEADLINES * timeoutMs
+  const getConnection = (callback: (error: unknown, connection: TimedConnection | null) => void): void => {
+    let answered = false
+    const timer =
+      waitMs > 0
+        ? setTimeout(() => {
+            answered = true
+            callback(poolTimeout(waitMs), null)
+          }, waitMs)
+        : undefined
+    pool.getConnection((error, raw) => {
+      if (answered) {
+        if (!error) raw.release()
+        return
+      }
+      answered = true
+      clearTimeout(timer)
+      if (error) callback(error, null)
+      else callback(null, wrap(raw))
+    })
+  }
   const acquire = () =>
     new Promise<TimedConnection>((resolve, reject) => {
-      pool.getConnection((error, raw) => (error ? reject(error) : resolve(wrap(raw))))
+      getConnection((error, connection) => (error || !connection ? reject(error) : resolve(connection)))
     })
   return {
     getConnection: (callback) => {
-      pool.getConnection((error, raw) => (error ? callback(error, raw as unknown as MysqlPoolConnection) : callback(null, wrap(raw))))
+      getConnection((error, connection) => callback(error, connection as unknown as MysqlPoolConnection))
     },
     end: (callback) => pool.end((error) => callback(error)),
     ping: async (pingTimeoutMs) => {
