@@ -131,6 +131,27 @@ describe.each(DIALECTS)('the decision hash chain on %s', (dialect) => {
     expect((await decisions.verify({ rolloutId: rollout.id })).ok).toBe(true)
   })
 
+  it('first decisions of many rollouts appended at once, each in a tick-like transaction, never deadlock', async () => {
+    // A locking read of each rollout's empty range of the chain index took a gap lock that
+    // rollouts with neighbouring ids shared, and their INSERTs deadlocked (MariaDB).
+    const rollouts = await Promise.all(Array.from({ length: 12 }, () => makeRollout(db)))
+    const store = createStore(db)
+    for (let round = 1; round <= 3; round++) {
+      await Promise.all(
+        rollouts.map((rollout) =>
+          store.transaction(async (t) => {
+            const updated = await t.rollouts.update(rollout.id, { desiredWeight: round * 10 })
+            await t.decisions.append(decision(rollout, updated.seq))
+          }),
+        ),
+      )
+    }
+    for (const rollout of rollouts) {
+      expect((await chainColumns(db, rollout.id)).map((r) => Number(r.chain_seq))).toEqual([1, 2, 3])
+      expect((await decisions.verify({ rolloutId: rollout.id })).ok).toBe(true)
+    }
+  })
+
   it('appends inside a store transaction (as the controller does) and rolls back with it', async () => {
     const rollout = await makeRollout(db)
     const tx = createStore(db)

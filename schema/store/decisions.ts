@@ -116,19 +116,22 @@ export class DecisionRepository {
 
   async #insertLink(trx: Kysely<Database>, decision: Decision, evidence: string): Promise<void> {
     const mysql = this.#db.dialect === 'mysql'
-    // Appenders of one rollout queue on its row; the locking read below then sees the newest
-    // committed head even inside an older REPEATABLE READ snapshot.
+    // Appenders of one rollout queue on its row. The head is then read without a lock of its
+    // own: a locking read of a rollout's (often empty) range of the chain index took a gap
+    // lock, and two rollouts whose ids share a gap deadlocked on their first decisions
+    // (test/faults/balance-processes.test.ts). A head read from an older REPEATABLE READ
+    // snapshot cannot break the chain either: the unique (rollout, chain_seq) index refuses the
+    // link, and the append fails as a concurrent write (retried here when it owns the transaction).
     if (mysql) {
       const owner = await trx.selectFrom('rollouts').select('id').where('id', '=', decision.rolloutId).forUpdate().executeTakeFirst()
       if (!owner) throw new NotFoundError(`rollout ${decision.rolloutId} not found`)
     }
-    let headQuery = trx
+    const headQuery = trx
       .selectFrom('decisions')
       .select(['chain_seq', 'hash'])
       .where('rollout_id', '=', decision.rolloutId)
       .orderBy('chain_seq', 'desc')
       .limit(1)
-    if (mysql) headQuery = headQuery.forUpdate()
     const head = await headQuery.executeTakeFirst()
     const content: ChainContent = {
       id: decision.id,

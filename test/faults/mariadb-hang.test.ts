@@ -1,28 +1,20 @@
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
-import { createBus } from '../../schema/events/index.ts'
-import type { Bus } from '../../schema/events/bus.ts'
-import { beginRollout } from '../../schema/rollout-start.ts'
 import { DEFAULT_QUERY_TIMEOUT_MS } from '../../schema/store/connect.ts'
-import { openStore, type Store } from '../../schema/store/index.ts'
-import { TEST_REDIS_URL } from '../support/databases.ts'
-import { startSentra, type SentraProcess } from '../support/processes.ts'
 import { waitFor } from '../support/rollouts.ts'
-import { startPrivateMariadb, type PrivateMariadb } from './mariadb-server.ts'
-import { chainProblem, controllerEnv, decisionLogProblems, faultSpec, listenPort, recordTraffic, startController, type ControllerProcess } from './support.ts'
+import { graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
+import { chainProblem, decisionLogProblems, recordTraffic } from './support.ts'
 
 /** SENTRA_FAULT_DB_HANG_MS: how long MariaDB is SIGSTOPped. */
 const HANG_MS = Number(process.env.SENTRA_FAULT_DB_HANG_MS ?? 20_000)
 /**
- * The default lease TTL: a controller's scan waits on the hung store for up to a statement
- * or connect timeout (5 s each by default) before it renews its Redis leases, so a TTL
- * shorter than that would lapse during any hang (docs/ha.md, "When the database hangs").
+ * Shorter than a statement timeout plus a scan: the controller keeps its Redis leases only
+ * because it renews them while its scan's store read waits on the hung database (docs/ha.md,
+ * "When the database hangs"); it used to renew only once that read had failed.
  */
-const LEASE_TTL_MS = 15_000
+const LEASE_TTL_MS = 3000
 /** Bounds, not speed claims: a hung store must give an answer, not a wait. */
 const READYZ_BOUND_MS = 8000
 const GRAPHQL_BOUND_MS = DEFAULT_QUERY_TIMEOUT_MS + 7000
-const ADMIN_TOKEN = `fault-admin-${randomBytes(12).toString('hex')}`
 
 vi.setConfig({ testTimeout: 240_000 + HANG_MS, hookTimeout: 180_000 })
 
@@ -33,22 +25,6 @@ async function timed<T>(run: (signal: AbortSignal) => Promise<T>): Promise<{ val
   return { value, ms: Date.now() - started }
 }
 
-async function graphql(url: string, query: string, signal: AbortSignal = AbortSignal.timeout(60_000)) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query }),
-    signal,
-  })
-  const text = await response.text()
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), text, body: JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] } }
-}
-
-async function readyz(url: string, signal: AbortSignal = AbortSignal.timeout(60_000)): Promise<{ status: number; body: { ready: boolean; checks: Record<string, string> } }> {
-  const response = await fetch(`${url}/readyz`, { signal })
-  return { status: response.status, body: (await response.json()) as { ready: boolean; checks: Record<string, string> } }
-}
-
 const ROLLOUT_QUERY = '{ rollouts(application: "db-hang", first: 5) { edges { node { status } } } }'
 
 /**
@@ -57,7 +33,7 @@ const ROLLOUT_QUERY = '{ rollouts(application: "db-hang", first: 5) { edges { no
  * canary, then SIGCONTed. Unlike a kill, nothing is refused or reset: the kernel still
  * accepts connections and open ones stay up, but no statement is ever answered. A real API
  * process and a real controller run on it throughout, never restarted, with the default
- * statement and connect timeouts (schema/store/connect.ts).
+ * statement and connect timeouts (schema/store/connect.ts; setup in db-fault-rollout.ts).
  *
  * While it hangs: /readyz answers 503 within seconds, GraphQL answers 503 STORE_UNAVAILABLE
  * within the statement timeout and a margin, the controller decides nothing, moves no
@@ -65,48 +41,23 @@ const ROLLOUT_QUERY = '{ rollouts(application: "db-hang", first: 5) { edges { no
  * whole decision log and an intact hash chain.
  */
 describe('MariaDB hung (SIGSTOP) mid-rollout and resumed', () => {
-  let mariadb: PrivateMariadb
-  let store: Store
-  let bus: Bus
-  let server: SentraProcess | null = null
-  let controller: ControllerProcess | null = null
-  let traffic: ReturnType<typeof recordTraffic> | null = null
+  let setup: DbFaultRollout | null = null
   let during: ReturnType<typeof recordTraffic> | null = null
-  let apiUrl = ''
-  let appPort = 0
-  let rolloutId = ''
+  const graphql = (url: string, query: string, signal: AbortSignal = AbortSignal.timeout(60_000)) => graphqlAs(setup!.adminToken, url, query, signal)
+  const readyz = (url: string, signal: AbortSignal = AbortSignal.timeout(60_000)) => readyzWithin(url, signal)
 
   beforeAll(async () => {
-    mariadb = await startPrivateMariadb(await listenPort())
-    await mariadb.createDatabase('sentra')
-    const databaseUrl = mariadb.url('sentra')
-    store = await openStore(databaseUrl)
-    bus = createBus(TEST_REDIS_URL, { onError: () => {} })
-    appPort = await listenPort()
     // An analysis (20 s at least) that the hang falls into from its start.
-    const app = await store.applications.upsert('db-hang', faultSpec('db-hang', appPort, { interval: '1s', analyzeMin: '20s' }))
-    await store.applications.setStableVersion(app.id, 'v1')
-    server = startSentra('server/main.ts', { SENTRA_DATABASE_URL: databaseUrl, SENTRA_REDIS_URL: TEST_REDIS_URL, SENTRA_PORT: '0', SENTRA_HOST: '127.0.0.1', SENTRA_ADMIN_TOKEN: ADMIN_TOKEN })
-    const line = await server.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+\/graphql/, 90_000)
-    apiUrl = /(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(line)![1]!
-    traffic = recordTraffic(new Map([['db-hang', appPort]]), { rate: 20 })
-    controller = await startController(controllerEnv(databaseUrl, LEASE_TTL_MS))
-    rolloutId = (await beginRollout(store, bus, (await store.applications.byId(app.id))!, 'v3')).id
+    setup = await startDbFaultRollout('db-hang', { analyzeMin: '20s', leaseTtlMs: LEASE_TTL_MS })
   })
   afterAll(async () => {
-    // Always let it carry on first: processes and pools closing against a stopped server
-    // would wait on it.
-    mariadb?.resume()
-    traffic?.stop()
     during?.stop()
-    await controller?.stop()
-    await server?.stop()
-    await bus?.close()
-    await store?.close()
-    await mariadb?.dispose()
+    // stop() lets the database carry on first: closing against a stopped server would wait on it.
+    await setup?.stop()
   })
 
   it('answers 503 promptly, holds every decision and the traffic while the store hangs, and recovers without a restart', async () => {
+    const { mariadb, store, server, controller, apiUrl, appPort, rolloutId } = setup!
     onTestFailed(() => {
       console.log(`controller:\n${controller?.output().slice(-6000)}`)
       console.log(`server:\n${server?.output().slice(-3000)}`)

@@ -1,39 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
-import { createBus } from '../../schema/events/index.ts'
-import type { Bus } from '../../schema/events/bus.ts'
-import { beginRollout } from '../../schema/rollout-start.ts'
-import { openStore, type Store } from '../../schema/store/index.ts'
-import { TEST_REDIS_URL } from '../support/databases.ts'
-import { startSentra, type SentraProcess } from '../support/processes.ts'
 import { waitFor } from '../support/rollouts.ts'
-import { startPrivateMariadb, type PrivateMariadb } from './mariadb-server.ts'
-import { chainProblem, controllerEnv, decisionLogProblems, faultSpec, listenPort, recordTraffic, startController, type ControllerProcess } from './support.ts'
+import { graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
+import { chainProblem, decisionLogProblems, recordTraffic } from './support.ts'
 
 /** SENTRA_FAULT_DB_OUTAGE_MS: how long MariaDB is down (the issue asks for 30 s). */
 const OUTAGE_MS = Number(process.env.SENTRA_FAULT_DB_OUTAGE_MS ?? 30_000)
 const LEASE_TTL_MS = 3000
 /** How long an answer of the API may take while the store is down: a bound, not a speed claim. */
 const ANSWER_BOUND_MS = 15_000
-const ADMIN_TOKEN = `fault-admin-${randomBytes(12).toString('hex')}`
 
 vi.setConfig({ testTimeout: 300_000 + OUTAGE_MS, hookTimeout: 180_000 })
-
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(ANSWER_BOUND_MS),
-  })
-  const text = await response.text()
-  return { status: response.status, text, body: JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] } }
-}
-
-async function readyz(url: string): Promise<{ status: number; body: { ready: boolean; checks: Record<string, string> } }> {
-  const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(ANSWER_BOUND_MS) })
-  return { status: response.status, body: (await response.json()) as { ready: boolean; checks: Record<string, string> } }
-}
 
 const ROLLOUT_QUERY = '{ rollouts(application: "db-outage", first: 5) { edges { node { status } } } }'
 
@@ -42,7 +18,7 @@ const ROLLOUT_QUERY = '{ rollouts(application: "db-outage", first: 5) { edges { 
  * the test's own (test/faults/mariadb-server.ts), killed with SIGKILL (every connection
  * drops, as in a crash) during the analysis of a good canary, then started again on the
  * same datadir and port. A real API process (`npm run server`) and a real controller run
- * on it throughout, and are never restarted.
+ * on it throughout, and are never restarted (test/faults/db-fault-rollout.ts).
  *
  * While it is down: /readyz answers 503 naming the store, GraphQL answers 503
  * STORE_UNAVAILABLE within a bound (no stack, no hang), the controller decides nothing and
@@ -51,46 +27,23 @@ const ROLLOUT_QUERY = '{ rollouts(application: "db-outage", first: 5) { edges { 
  * again, the rollout promotes with a whole decision log and an intact hash chain.
  */
 describe('MariaDB stopped mid-rollout and started again', () => {
-  let mariadb: PrivateMariadb
-  let store: Store
-  let bus: Bus
-  let server: SentraProcess | null = null
-  let controller: ControllerProcess | null = null
-  let traffic: ReturnType<typeof recordTraffic> | null = null
+  let setup: DbFaultRollout | null = null
   /** Requests sent while the store is down (stopped in afterAll too, should the test fail first). */
   let during: ReturnType<typeof recordTraffic> | null = null
-  let apiUrl = ''
-  let appPort = 0
-  let rolloutId = ''
+  const graphql = (url: string, query: string) => graphqlAs(setup!.adminToken, url, query, AbortSignal.timeout(ANSWER_BOUND_MS))
+  const readyz = (url: string) => readyzWithin(url, AbortSignal.timeout(ANSWER_BOUND_MS))
 
   beforeAll(async () => {
-    mariadb = await startPrivateMariadb(await listenPort())
-    await mariadb.createDatabase('sentra')
-    const databaseUrl = mariadb.url('sentra')
-    store = await openStore(databaseUrl)
-    bus = createBus(TEST_REDIS_URL, { onError: () => {} })
-    appPort = await listenPort()
     // A long analysis (30 s at least) that the outage falls into.
-    const app = await store.applications.upsert('db-outage', faultSpec('db-outage', appPort, { interval: '1s', analyzeMin: '30s' }))
-    await store.applications.setStableVersion(app.id, 'v1')
-    server = startSentra('server/main.ts', { SENTRA_DATABASE_URL: databaseUrl, SENTRA_REDIS_URL: TEST_REDIS_URL, SENTRA_PORT: '0', SENTRA_HOST: '127.0.0.1', SENTRA_ADMIN_TOKEN: ADMIN_TOKEN })
-    const line = await server.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+\/graphql/, 90_000)
-    apiUrl = /(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(line)![1]!
-    traffic = recordTraffic(new Map([['db-outage', appPort]]), { rate: 20 })
-    controller = await startController(controllerEnv(databaseUrl, LEASE_TTL_MS))
-    rolloutId = (await beginRollout(store, bus, (await store.applications.byId(app.id))!, 'v3')).id
+    setup = await startDbFaultRollout('db-outage', { analyzeMin: '30s', leaseTtlMs: LEASE_TTL_MS })
   })
   afterAll(async () => {
-    traffic?.stop()
     during?.stop()
-    await controller?.stop()
-    await server?.stop()
-    await bus?.close()
-    await store?.close()
-    await mariadb?.dispose()
+    await setup?.stop()
   })
 
   it('holds every decision and the traffic while the store is down, answers 503, and recovers without a restart', async () => {
+    const { mariadb, store, server, controller, apiUrl, appPort, rolloutId } = setup!
     onTestFailed(() => {
       console.log(`controller:\n${controller?.output().slice(-6000)}`)
       console.log(`server:\n${server?.output().slice(-3000)}`)
