@@ -61,6 +61,11 @@ export interface TickResult {
   nextTickMs: number
 }
 
+/** What the streaks read of a gate result, without the rest of its evidence (a holder keeps up to gates × inconclusiveLimit of them). */
+function streakRecord({ gate, stepIndex, at, verdict, evidence }: StreakRecord): StreakRecord {
+  return { gate, stepIndex, at, verdict, evidence: evidence.state === undefined ? {} : { state: evidence.state } }
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
@@ -270,7 +275,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     const lookback = streakLookback(spec.gates)
     if (memory.recent?.lookback !== lookback) {
       const [results = []] = await store.evidence.gateResultsFor([rolloutId], { last: lookback })
-      memory.recent = { lookback, results }
+      memory.recent = { lookback, results: results.map(streakRecord) }
     }
     gates = gateInputs(evaluations, inconclusiveStreaks(memory.recent.results, rollout.currentStepIndex, state.stepStartedAt))
   }
@@ -345,7 +350,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     return updated
   })
   // Committed: the streaks of the next tick count these too.
-  if (memory.recent && results.length > 0) memory.recent = { lookback: memory.recent.lookback, results: [...memory.recent.results, ...results].slice(-memory.recent.lookback) }
+  if (memory.recent && results.length > 0) memory.recent = { lookback: memory.recent.lookback, results: [...memory.recent.results, ...results.map(streakRecord)].slice(-memory.recent.lookback) }
 
   if (decision.action !== null) metrics?.decided(spec.name, decision.action, now, clock())
   annotateTick({ 'sentra.application': spec.name, 'sentra.rollout.status': written.status, 'sentra.step.index': written.currentStepIndex })
