@@ -10,6 +10,7 @@ import { createApiServer } from './app.ts'
 import { maskError } from './errors.ts'
 import { checkReadiness, isStoreUnavailable, STORE_UNAVAILABLE_MESSAGE } from './health.ts'
 import { WS_TRY_AGAIN_LATER } from './websocket.ts'
+import { thrown } from '../test/support/thrown.ts'
 
 /** A loopback port nothing listens on (taken, then closed). */
 async function closedPort(): Promise<number> {
@@ -18,15 +19,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
-}
-
-async function thrown(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('isStoreUnavailable', () => {

@@ -7,15 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { connect, type Db } from './connect.ts'
 import { statementTimeoutMs } from './mysql-timeouts.ts'
 import type { Database } from './tables.ts'
-
-async function thrown(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
+import { thrown } from '../../test/support/thrown.ts'
 
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = []

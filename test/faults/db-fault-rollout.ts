@@ -11,6 +11,8 @@ import { beginRollout } from '../../schema/rollout-start.ts'
 import { openStore, type Store } from '../../schema/store/index.ts'
 import { TEST_REDIS_URL } from '../support/databases.ts'
 import { startSentra, type SentraProcess } from '../support/processes.ts'
+import { waitFor } from '../support/rollouts.ts'
+import type { Decision, Rollout } from '../../schema/store/models.ts'
 import { startPrivateMariadb, type PrivateMariadb } from './mariadb-server.ts'
 import { controllerEnv, faultSpec, listenPort, recordTraffic, startController, type ControllerProcess } from './support.ts'
 
@@ -86,4 +88,22 @@ export async function graphqlAs(adminToken: string, url: string, query: string, 
 export async function readyz(url: string, signal: AbortSignal): Promise<{ status: number; body: { ready: boolean; checks: Record<string, string> } }> {
   const response = await fetch(`${url}/readyz`, { signal })
   return { status: response.status, body: (await response.json()) as { ready: boolean; checks: Record<string, string> } }
+}
+
+/**
+ * Waits for the analysis step with the canary's 20 % applied, and checks that the API answers
+ * (ready, GraphQL shows the rollout PROGRESSING) before the database is taken away. Returns
+ * the rollout and its decisions at that moment.
+ */
+export async function atAnalysis(setup: DbFaultRollout, application: string): Promise<{ before: Rollout | null; decisionsBefore: Decision[]; ready: number; statuses: unknown }> {
+  const { store, rolloutId, apiUrl, adminToken } = setup
+  const before = await waitFor(() => store.rollouts.byId(rolloutId), (r) => r?.currentStepIndex === 1 && r.canaryWeight === r.desiredWeight, {
+    what: 'the analysis step',
+    timeoutMs: 90_000,
+  })
+  const ready = (await readyz(apiUrl, AbortSignal.timeout(15_000))).status
+  const query = `{ rollouts(application: "${application}", first: 5) { edges { node { status } } } }`
+  const statuses = (await graphqlAs(adminToken, apiUrl, query, AbortSignal.timeout(15_000))).body.data?.rollouts
+  const [decisionsBefore = []] = await store.decisions.for([rolloutId])
+  return { before, decisionsBefore, ready, statuses }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
 import { DEFAULT_QUERY_TIMEOUT_MS } from '../../schema/store/connect.ts'
 import { waitFor } from '../support/rollouts.ts'
-import { graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
+import { atAnalysis, graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
 import { chainProblem, decisionLogProblems, recordTraffic } from './support.ts'
 
 /** SENTRA_FAULT_DB_HANG_MS: how long MariaDB is SIGSTOPped. */
@@ -62,14 +62,11 @@ describe('MariaDB hung (SIGSTOP) mid-rollout and resumed', () => {
       console.log(`controller:\n${controller?.output().slice(-6000)}`)
       console.log(`server:\n${server?.output().slice(-3000)}`)
     })
-    const before = await waitFor(() => store.rollouts.byId(rolloutId), (r) => r?.currentStepIndex === 1 && r.canaryWeight === r.desiredWeight, {
-      what: 'the analysis step',
-      timeoutMs: 90_000,
-    })
+    // The analysis step, with the canary's 20 % applied by the proxy and recorded; the API answers.
+    const { before, decisionsBefore, ready, statuses } = await atAnalysis(setup!, 'db-hang')
     expect(before?.canaryWeight).toBe(20)
-    expect((await readyz(apiUrl)).status).toBe(200)
-    expect((await graphql(apiUrl, ROLLOUT_QUERY)).body.data?.rollouts).toEqual({ edges: [{ node: { status: 'PROGRESSING' } }] })
-    const [decisionsBefore = []] = await store.decisions.for([rolloutId])
+    expect(ready).toBe(200)
+    expect(statuses).toEqual({ edges: [{ node: { status: 'PROGRESSING' } }] })
 
     mariadb.pause()
     const stoppedAt = Date.now()

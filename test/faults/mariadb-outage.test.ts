@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
 import { waitFor } from '../support/rollouts.ts'
-import { graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
+import { atAnalysis, graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
 import { chainProblem, decisionLogProblems, recordTraffic } from './support.ts'
 
 /** SENTRA_FAULT_DB_OUTAGE_MS: how long MariaDB is down (the issue asks for 30 s). */
@@ -48,15 +48,11 @@ describe('MariaDB stopped mid-rollout and started again', () => {
       console.log(`controller:\n${controller?.output().slice(-6000)}`)
       console.log(`server:\n${server?.output().slice(-3000)}`)
     })
-    // The analysis step, with the canary's 20 % applied by the proxy and recorded.
-    const before = await waitFor(() => store.rollouts.byId(rolloutId), (r) => r?.currentStepIndex === 1 && r.canaryWeight === r.desiredWeight, {
-      what: 'the analysis step',
-      timeoutMs: 90_000,
-    })
+    // The analysis step, with the canary's 20 % applied by the proxy and recorded; the API answers.
+    const { before, decisionsBefore, ready, statuses } = await atAnalysis(setup!, 'db-outage')
     expect(before?.canaryWeight).toBe(20)
-    expect((await readyz(apiUrl)).status).toBe(200)
-    expect((await graphql(apiUrl, ROLLOUT_QUERY)).body.data?.rollouts).toEqual({ edges: [{ node: { status: 'PROGRESSING' } }] })
-    const [decisionsBefore = []] = await store.decisions.for([rolloutId])
+    expect(ready).toBe(200)
+    expect(statuses).toEqual({ edges: [{ node: { status: 'PROGRESSING' } }] })
 
     await mariadb.kill()
     const stoppedAt = Date.now()
