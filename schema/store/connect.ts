@@ -30,7 +30,7 @@ export const DEFAULT_DATABASE_URL = './.sentra/sentra.db'
  * lease TTL (15 s), so a controller whose scan waits on a hung store still renews its leases
  * in time (docs/ha.md, "When the database hangs").
  */
-export const DEFAULT_QUERY_TIMEOUT_MS = 5000
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 /** Opening a MySQL connection (TCP and the server's greeting) gives up after this long; `?connectTimeout=`. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
@@ -63,7 +63,7 @@ export function connect(url: string = DEFAULT_DATABASE_URL): Db {
 
 function connectMysql(url: string, stats: { queries: number }, log: (e: LogEvent) => void): Db {
   const parsed = new URL(url)
-  const queryTimeoutMs = millisecondsOption(parsed.searchParams, 'queryTimeout', DEFAULT_QUERY_TIMEOUT_MS, 0)
+  const queryTimeoutMs = millisecondsOption(parsed.searchParams, 'queryTimeout', DEFAULT_STATEMENT_TIMEOUT_MS, 0)
   const connectTimeoutMs = millisecondsOption(parsed.searchParams, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS, 100)
   const raw = createPool({
     host: parsed.hostname,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
-import { DEFAULT_QUERY_TIMEOUT_MS } from '../../schema/store/connect.ts'
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../schema/store/connect.ts'
 import { waitFor } from '../support/rollouts.ts'
 import { atAnalysis, graphqlAs, readyz as readyzWithin, startDbFaultRollout, type DbFaultRollout } from './db-fault-rollout.ts'
 import { chainProblem, decisionLogProblems, recordTraffic } from './support.ts'
@@ -14,7 +14,7 @@ const HANG_MS = Number(process.env.SENTRA_FAULT_DB_HANG_MS ?? 20_000)
 const LEASE_TTL_MS = 3000
 /** Bounds, not speed claims: a hung store must give an answer, not a wait. */
 const READYZ_BOUND_MS = 8000
-const GRAPHQL_BOUND_MS = DEFAULT_QUERY_TIMEOUT_MS + 7000
+const GRAPHQL_BOUND_MS = DEFAULT_STATEMENT_TIMEOUT_MS + 7000
 
 vi.setConfig({ testTimeout: 240_000 + HANG_MS, hookTimeout: 180_000 })
 
