@@ -158,20 +158,17 @@ export class Controller {
   async #listActive(): Promise<string[]> {
     const listing = this.#options.store.rollouts.activeIds()
     if (this.#options.leases.kind !== 'redis') return listing
-    let settled = false
-    const done = listing.then(
-      () => (settled = true),
-      () => (settled = true),
+    const answered = listing.then(
+      () => true,
+      () => true,
     )
     let timer: NodeJS.Timeout | undefined
     try {
       for (;;) {
-        const slow = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#ttl / 3)
+        const slow = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), this.#ttl / 3)
         })
-        await Promise.race([done, slow])
-        clearTimeout(timer)
-        if (settled || this.#stopped) break
+        if ((await Promise.race([answered, slow])) || this.#stopped) break
         const since = this.#storeDownSince ?? Date.now()
         if (Date.now() - since >= HOLD_WITHOUT_STORE_MS) break
         await this.#heartbeat()

@@ -104,36 +104,38 @@ function notTheCanary(error: unknown): boolean {
 /**
  * Desired and observed agree before anything is decided: after a crash, the new holder
  * re-applies what was decided (canary running, stable running, traffic at the desired
- * weight, a rollback finished). Returns why the canary is broken, if it is.
+ * weight, a rollback finished). Returns why the canary is broken, if it is, and the weight the
+ * traffic was put at (null when this rollout's weight was not checked).
  */
-async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Promise<string | null> {
+async function reconcile(target: Target, ref: RolloutRef, rollout: Rollout): Promise<{ failure: string | null; verifiedWeight: number | null }> {
+  const unchecked = (failure: string | null = null) => ({ failure, verifiedWeight: null })
   if (rollout.status === 'ROLLING_BACK') {
     await target.rollback(ref)
-    return null
+    return unchecked()
   }
   if (rollout.fromVersion === null) {
     // An initial deploy is "done" only once the version serves: bring it up before deciding.
-    if (rollout.status !== 'PENDING') return null
+    if (rollout.status !== 'PENDING') return unchecked()
     try {
       await target.ensureStable(ref.application, ref.canaryVersion)
-      return null
+      return unchecked()
     } catch (error) {
       if (notTheCanary(error)) throw error
-      return `${ref.canaryVersion} could not be started: ${message(error)}`
+      return unchecked(`${ref.canaryVersion} could not be started: ${message(error)}`)
     }
   }
-  if (!['PENDING', 'PROGRESSING', 'PAUSED'].includes(rollout.status)) return null
+  if (!['PENDING', 'PROGRESSING', 'PAUSED'].includes(rollout.status)) return unchecked()
   const failure = await target.canaryFailure(ref)
-  if (failure) return failure
+  if (failure) return unchecked(failure)
   try {
     await target.ensureStable(ref.application, rollout.fromVersion)
     await target.prepare(ref)
   } catch (error) {
     if (notTheCanary(error)) throw error
-    return `the canary ${ref.canaryVersion} could not be started: ${message(error)}`
+    return unchecked(`the canary ${ref.canaryVersion} could not be started: ${message(error)}`)
   }
   if ((await target.observedWeight(ref)) !== rollout.desiredWeight) await target.setWeight(ref, rollout.desiredWeight)
-  return null
+  return { failure: null, verifiedWeight: rollout.desiredWeight }
 }
 
 /**
@@ -236,9 +238,10 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   const target = platform && fence ? fencedTarget(platform, () => checkFence(store)) : platform
 
   let canaryFailure: string | null = target ? null : `this controller has no ${spec.target.kind} target`
+  let verifiedWeight: number | null = null
   if (target) {
     try {
-      canaryFailure = await reconcile(target, ref, rollout)
+      ;({ failure: canaryFailure, verifiedWeight } = await reconcile(target, ref, rollout))
     } catch (error) {
       if (error instanceof FencedError) throw error
       if (error instanceof ProxyListenError) throw new CannotServeError(`${spec.name} ${rollout.toVersion}: ${error.message}`, { cause: error })
@@ -247,8 +250,6 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
   }
 
-  // reconcile put the traffic at the desired weight when it got that far (see reconcile).
-  const verifiedWeight = target && canaryFailure === null && rollout.fromVersion !== null && ['PENDING', 'PROGRESSING', 'PAUSED'].includes(rollout.status) ? rollout.desiredWeight : null
   const [command = null]: (OperatorCommand | null)[] = await store.commands.pending(rolloutId)
   const state = machineState(rollout, steps, spec)
   const step = steps[rollout.currentStepIndex]

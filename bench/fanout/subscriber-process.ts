@@ -6,6 +6,7 @@
  * performance.now() on the hot path and turned into this process's epoch clock
  * (clock.ts) only when reported.
  */
+import { clockNow } from './clock.ts'
 import type { Calls, CallName, Ready, Reply, Request } from './protocol.ts'
 import { openSubscribers, type Subscriber } from './subscribers.ts'
 
@@ -24,7 +25,7 @@ function closeAll(): void {
 type Handlers = { [K in CallName]: (args: Calls[K]['args']) => Calls[K]['result'] | Promise<Calls[K]['result']> }
 
 const handlers: Handlers = {
-  ping: () => ({ now: performance.timeOrigin + performance.now() }),
+  ping: () => ({ now: clockNow() }),
 
   open: async ({ from, to, urls, tokens, application, parallel }) => {
     closeAll()
