@@ -31,6 +31,25 @@ describe('SpecCache', () => {
     expect(cache.specOf('app-1', doc(10))).toBe(good)
   })
 
+  it('from the stored text: parses once, answers the same object while the text is unchanged', () => {
+    const cache = new SpecCache()
+    const first = cache.specOfText('app-1', JSON.stringify(doc(10)))
+    expect(cache.specOfText('app-1', JSON.stringify(doc(10)))).toBe(first)
+    const changed = cache.specOfText('app-1', JSON.stringify(doc(20)))
+    expect(changed).not.toBe(first)
+    expect(changed.strategy.canary?.steps[0]).toMatchObject({ setWeight: 20 })
+  })
+
+  it('from the stored text: damaged or invalid text is a SpecError and leaves the cached spec alone', () => {
+    const cache = new SpecCache()
+    const good = cache.specOfText('app-1', JSON.stringify(doc(10)))
+    for (const text of ['{"name":', '', 'null', '[]', '"checkout"', JSON.stringify(doc(250))]) {
+      expect(() => cache.specOfText('app-1', text)).toThrow(SpecError)
+    }
+    expect(() => cache.specOfText('app-1', '{"name":')).toThrow(/the stored spec is not JSON/)
+    expect(cache.specOfText('app-1', JSON.stringify(doc(10)))).toBe(good)
+  })
+
   it('keeps applications apart and holds at most its capacity', () => {
     const cache = new SpecCache(2)
     const a = cache.specOf('a', doc(10))

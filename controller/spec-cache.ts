@@ -1,4 +1,4 @@
-import { assertSpec, type AppSpec } from '../schema/spec.ts'
+import { SpecError, assertSpec, type AppSpec } from '../schema/spec.ts'
 
 /**
  * Validated specs by application, so a tick does not run the whole spec schema again on a
@@ -18,12 +18,33 @@ export class SpecCache {
   /** The application's validated spec; throws SpecError like assertSpec when it is invalid (nothing is cached then). */
   specOf(applicationId: string, stored: unknown): AppSpec {
     const text = JSON.stringify(stored)
+    return this.#cached(applicationId, text, () => stored)
+  }
+
+  /**
+   * The same from the stored JSON text, as the store holds it: an unchanged spec costs a
+   * string comparison, not a parse (a tick reads the text with its rollout, every tick).
+   * Text that is not a JSON object throws SpecError.
+   */
+  specOfText(applicationId: string, text: string): AppSpec {
+    return this.#cached(applicationId, text, () => parseStored(text))
+  }
+
+  #cached(applicationId: string, text: string, stored: () => unknown): AppSpec {
     const known = this.#entries.get(applicationId)
     if (known !== undefined && known.text === text) return known.spec
-    const spec = assertSpec(stored)
+    const spec = assertSpec(stored())
     this.#entries.delete(applicationId)
     this.#entries.set(applicationId, { text, spec })
     if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string)
     return spec
+  }
+}
+
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    throw new SpecError([{ path: '', message: `the stored spec is not JSON: ${error instanceof Error ? error.message : String(error)}` }])
   }
 }

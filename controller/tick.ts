@@ -11,7 +11,7 @@ import type { Decision, GateInput, MachineState } from './rollout/types.ts'
 import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, streakLookback, type StreakRecord } from './tick/gates.ts'
 import { ProxyListenError } from './proxy/registry.ts'
 import { SpecCache } from './spec-cache.ts'
-import { fencedTarget } from './targets/fenced.ts'
+import { fencedTarget, reuseRecentCheck } from './targets/fenced.ts'
 import type { RolloutRef, Target } from './targets/target.ts'
 import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
 import { annotateTick, traceDecision } from './tracing.ts'
@@ -220,11 +220,11 @@ async function writeSteps(store: Store, rolloutId: string, before: MachineState,
 export async function tickRollout(ctx: TickContext, rolloutId: string, memory: TickMemory): Promise<TickResult> {
   const { store, bus, log, metrics } = ctx
   const clock = ctx.clock ?? Date.now
-  const rollout = await store.rollouts.byId(rolloutId)
-  if (!rollout || isFinished(rollout.status)) return { finished: true, nextTickMs: 0 }
-  const app = await store.applications.byId(rollout.applicationId)
-  if (!app) return { finished: true, nextTickMs: 0 }
-  const spec = specs.specOf(app.id, app.spec)
+  // The rollout, its application's spec and whether commands wait, in one read; an unchanged spec is not parsed again.
+  const read = await store.rollouts.forTick(rolloutId)
+  if (!read || isFinished(read.rollout.status)) return { finished: true, nextTickMs: 0 }
+  const { rollout } = read
+  const spec = specs.specOfText(rollout.applicationId, read.specText)
   metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
   // A rollout's steps are snapshotted at its start: what a tick reads of them (kind, spec, how
   // many) never changes, so they are read once per holder. Their status is written, never read here.
@@ -235,7 +235,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   const { fence } = ctx
   const checkFence = (on: Store): Promise<void> => (fence ? on.leases.checkFence(fence.name, fence.token) : Promise.resolve())
   const platform = ctx.targets(spec.target.kind)
-  const target = platform && fence ? fencedTarget(platform, () => checkFence(store)) : platform
+  const target = platform && fence ? fencedTarget(platform, reuseRecentCheck(() => checkFence(store))) : platform
 
   let canaryFailure: string | null = target ? null : `this controller has no ${spec.target.kind} target`
   let verifiedWeight: number | null = null
@@ -250,7 +250,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
   }
 
-  const [command = null]: (OperatorCommand | null)[] = await store.commands.pending(rolloutId)
+  const [command = null]: (OperatorCommand | null)[] = read.pendingCommands > 0 ? await store.commands.pending(rolloutId) : []
   const state = machineState(rollout, steps, spec)
   const step = steps[rollout.currentStepIndex]
   const now = clock()
@@ -327,7 +327,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
         ...(rollout.startedAt === null && next.status !== 'PENDING' ? { startedAt: at } : {}),
         ...(decision.finished ? { finishedAt: at } : {}),
       },
-      { expectSeq: rollout.seq },
+      { expectSeq: rollout.seq, current: rollout },
     )
     await writeSteps(tx, rolloutId, state, next, at)
     if (decision.action !== null) {
@@ -346,7 +346,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     }
     if (command) await tx.commands.markApplied(command.id, decision.commandOutcome ?? 'APPLIED')
     if (decision.action === 'INITIAL_DEPLOY' || (decision.action === 'PROMOTE' && next.status === 'SUCCEEDED')) {
-      await tx.applications.setStableVersion(app.id, rollout.toVersion)
+      await tx.applications.setStableVersion(rollout.applicationId, rollout.toVersion)
     }
     return updated
   })
@@ -372,7 +372,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       if (canaryWeight !== null && canaryWeight !== written.canaryWeight) {
         final = await store.transaction(async (tx) => {
           await checkFence(tx)
-          return tx.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq })
+          return tx.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq, current: written })
         })
         changes.push({ seq: final.seq, status: final.status, kind: 'weight' })
       }

@@ -59,6 +59,8 @@ describe('the demo spec, end to end', () => {
 
   it('promotes the good v3 on evidence of non-inferiority', async () => {
     const done = await run('v3', ['SUCCEEDED', 'ROLLED_BACK', 'PAUSED'], 280_000)
+    // A false rollback or pause must say why in the CI log, not only that it happened.
+    if (done.status !== 'SUCCEEDED') for (const d of done.decisions) console.log(`demo v3 (${done.status}): ${d.action} → ${d.toWeight} %: ${d.reason}`)
     expect(done.status).toBe('SUCCEEDED')
     const passed = done.decisions.filter((d) => d.reason.startsWith('analysis passed'))
     expect(passed.length).toBeGreaterThan(0)

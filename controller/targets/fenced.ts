@@ -25,3 +25,37 @@ export function fencedTarget(target: Target, check: () => Promise<void>): Target
     close: () => target.close(),
   }
 }
+
+/**
+ * How long a passed fencing check stands for the target calls that follow it. A tick's
+ * reconcile makes two idempotent calls (ensureStable, prepare) that are almost always no-ops;
+ * one read of the token for both halves what fencing costs a steady tick. The guarantee is
+ * unchanged in kind: a check and the call after it were never atomic (the platform is not
+ * the store), so a holder paused between them could always act once late; this widens that
+ * gap by at most this much, far below any lease TTL (seconds). A slow call (a process
+ * starting) outlives it, and the next call checks again.
+ */
+export const FENCE_CHECK_FRESH_MS = 250
+
+/**
+ * `check`, reusing a success that finished less than `freshMs` ago (callers at the same
+ * time share one check). A failure is never reused: the next call checks again.
+ */
+export function reuseRecentCheck(check: () => Promise<void>, freshMs = FENCE_CHECK_FRESH_MS, now: () => number = performance.now.bind(performance)): () => Promise<void> {
+  let passedAt = Number.NEGATIVE_INFINITY
+  let running: Promise<void> | null = null
+  return () => {
+    if (now() - passedAt < freshMs) return Promise.resolve()
+    running ??= check().then(
+      () => {
+        passedAt = now()
+        running = null
+      },
+      (error: unknown) => {
+        running = null
+        throw error
+      },
+    )
+    return running
+  }
+}

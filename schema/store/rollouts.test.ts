@@ -5,6 +5,7 @@ import type { Db } from './connect.ts'
 import { BadCursorError, encodeCursor } from './cursor.ts'
 import { ConflictError, NotFoundError } from './errors.ts'
 import type { Rollout, RolloutStatus } from './models.ts'
+import { CommandRepository } from './commands.ts'
 import { RolloutRepository } from './rollouts.ts'
 
 describe.each(DIALECTS)('RolloutRepository on %s', (dialect) => {
@@ -148,6 +149,62 @@ describe.each(DIALECTS)('RolloutRepository on %s', (dialect) => {
     await expect(stale).rejects.toThrow(/expected seq 0, found 1/)
     expect(await rollouts.byId(rollout.id)).toEqual(before)
     expect(await activeKey(rollout.id)).toBe(rollout.applicationId)
+  })
+
+  it('forTick reads the rollout, its application spec text and its pending commands in one statement', async () => {
+    const app = await makeApplication(db)
+    const rollout = await rollouts.create({ application: app, toVersion: 'v2', steps: SAMPLE_STEPS })
+    const { result, queries } = await queriesOf(db, () => rollouts.forTick(rollout.id))
+    expect(queries).toBe(1)
+    expect(result?.rollout).toEqual(await rollouts.byId(rollout.id))
+    expect(JSON.parse(result!.specText)).toEqual(app.spec)
+    expect(result?.pendingCommands).toBe(0)
+    const commands = new CommandRepository(db)
+    const first = await commands.record({ rolloutId: rollout.id, kind: 'PAUSE', actor: 'test' })
+    await commands.record({ rolloutId: rollout.id, kind: 'RESUME', actor: 'test' })
+    // Another rollout's command is not this one's.
+    const other = await makeRollout(db)
+    await commands.record({ rolloutId: other.id, kind: 'PAUSE', actor: 'test' })
+    expect((await rollouts.forTick(rollout.id))?.pendingCommands).toBe(2)
+    await commands.markApplied(first.id, 'APPLIED')
+    expect((await rollouts.forTick(rollout.id))?.pendingCommands).toBe(1)
+    expect(await rollouts.forTick('missing')).toBeNull()
+  })
+
+  it('update with the current row returns exactly what a re-read gives, without reading it back', async () => {
+    const rollout = await makeRollout(db, { now: new Date(Date.now() - 60_000) })
+    const started = new Date('2026-04-02T03:04:05.006Z')
+    const patches: Parameters<RolloutRepository['update']>[1][] = [
+      { status: 'PROGRESSING', desiredWeight: 25, currentStepIndex: 1, stepStartedAt: started, startedAt: started },
+      { canaryWeight: 25 },
+      { stepStartedAt: null, currentStepIndex: 2 },
+      {},
+      { status: 'SUCCEEDED', desiredWeight: 100, canaryWeight: 100, finishedAt: new Date() },
+    ]
+    let current = rollout
+    for (const patch of patches) {
+      const seq = current.seq
+      const withCurrent = await queriesOf(db, () => rollouts.update(rollout.id, patch, { expectSeq: seq, current }))
+      expect(withCurrent.result).toEqual(await rollouts.byId(rollout.id))
+      current = withCurrent.result
+      // The same patch without `current` on a twin rollout reads the row back: one statement more.
+      const twin = await makeRollout(db)
+      const without = await queriesOf(db, () => rollouts.update(twin.id, patch, { expectSeq: twin.seq }))
+      expect(without.queries).toBe(withCurrent.queries + 1)
+      await rollouts.update(twin.id, { status: 'ABORTED', finishedAt: new Date() })
+    }
+    expect(current.seq).toBe(patches.length)
+  })
+
+  it('update with a stale current row is a ConflictError; with another rollout or seq it is refused before writing', async () => {
+    const rollout = await makeRollout(db)
+    const next = await rollouts.update(rollout.id, { status: 'PROGRESSING' }, { expectSeq: 0, current: rollout })
+    await expect(rollouts.update(rollout.id, { desiredWeight: 50 }, { expectSeq: 0, current: rollout })).rejects.toThrow(ConflictError)
+    const other = await makeRollout(db)
+    await expect(rollouts.update(rollout.id, { desiredWeight: 50 }, { expectSeq: 1, current: other })).rejects.toThrow(/current must be rollout/)
+    await expect(rollouts.update(rollout.id, { desiredWeight: 50 }, { expectSeq: 0, current: next })).rejects.toThrow(/current must be rollout .* at the expected seq 0/)
+    await expect(rollouts.update(rollout.id, { desiredWeight: 50 }, { current: next })).rejects.toThrow(/current must be rollout/)
+    expect(await rollouts.byId(rollout.id)).toEqual(next)
   })
 
   it('racing updates with the same expectSeq: exactly one wins', async () => {

@@ -70,6 +70,23 @@ export function toRollout(row: Row): Rollout {
   }
 }
 
+/** What `update` wrote, as `toRollout` would read it back (dates at the store's millisecond precision). */
+function applyPatch(current: Rollout, patch: RolloutPatch, updatedAtMs: number): Rollout {
+  const at = (date: Date | null | undefined, was: Date | null): Date | null => (date === undefined ? was : date === null ? null : new Date(date.getTime()))
+  return {
+    ...current,
+    status: patch.status ?? current.status,
+    desiredWeight: patch.desiredWeight ?? current.desiredWeight,
+    canaryWeight: patch.canaryWeight ?? current.canaryWeight,
+    currentStepIndex: patch.currentStepIndex ?? current.currentStepIndex,
+    stepStartedAt: at(patch.stepStartedAt, current.stepStartedAt),
+    startedAt: at(patch.startedAt, current.startedAt),
+    finishedAt: at(patch.finishedAt, current.finishedAt),
+    seq: current.seq + 1,
+    updatedAt: new Date(updatedAtMs),
+  }
+}
+
 export function toRolloutStep(row: StepRow): RolloutStep {
   return {
     rolloutId: row.rollout_id,
@@ -147,6 +164,30 @@ export class RolloutRepository {
     return rollout ?? null
   }
 
+  /**
+   * What a controller tick reads first, in one query: the rollout, its application's spec as
+   * stored (JSON text), and how many operator commands for it are not yet applied (the tick
+   * reads those only when there are some). null when the rollout or its application is gone.
+   */
+  async forTick(id: string): Promise<{ rollout: Rollout; specText: string; pendingCommands: number } | null> {
+    const row = await this.#db.kysely
+      .selectFrom('rollouts')
+      .innerJoin('applications', 'applications.id', 'rollouts.application_id')
+      .selectAll('rollouts')
+      .select('applications.spec as application_spec')
+      .select((eb) =>
+        eb
+          .selectFrom('operator_commands')
+          .select(eb.fn.countAll().as('n'))
+          .whereRef('operator_commands.rollout_id', '=', 'rollouts.id')
+          .where('operator_commands.applied_at', 'is', null)
+          .as('pending_commands'),
+      )
+      .where('rollouts.id', '=', id)
+      .executeTakeFirst()
+    return row ? { rollout: toRollout(row), specText: row.application_spec, pendingCommands: Number(row.pending_commands ?? 0) } : null
+  }
+
   /** One query; results in key order, null for unknown ids. */
   async byIds(ids: readonly string[]): Promise<(Rollout | null)[]> {
     if (ids.length === 0) return []
@@ -206,7 +247,17 @@ export class RolloutRepository {
    * rollout can start. With `expectSeq`, writes only if seq still equals it; otherwise a
    * ConflictError and nothing changes.
    */
-  async update(id: string, patch: RolloutPatch, opts: { expectSeq?: number } = {}): Promise<Rollout> {
+  /**
+   * Applies `patch` and bumps seq. With `expectSeq`, only if the row still has that seq (else
+   * ConflictError). `current`, the row as the caller read it at `expectSeq`, spares reading
+   * the row back: every change of a rollout goes through here and bumps seq, so the row that
+   * matched `expectSeq` was `current`, and the result is `current` with the patch applied.
+   */
+  async update(id: string, patch: RolloutPatch, opts: { expectSeq?: number; current?: Rollout } = {}): Promise<Rollout> {
+    const { current } = opts
+    if (current !== undefined && (current.id !== id || current.seq !== opts.expectSeq)) {
+      throw new Error(`rollouts.update: current must be rollout ${id} at the expected seq ${opts.expectSeq} (got ${current.id} at ${current.seq})`)
+    }
     const set: Updateable<RolloutsTable> = { updated_at: Date.now() }
     if (patch.status !== undefined) set.status = patch.status
     if (patch.desiredWeight !== undefined) set.desired_weight = patch.desiredWeight
@@ -238,6 +289,7 @@ export class RolloutRepository {
         if (!current) throw new NotFoundError(`rollout ${id} not found`)
         throw new ConflictError(`rollout ${id} was changed concurrently: expected seq ${opts.expectSeq}, found ${Number(current.seq)}`)
       }
+      if (current !== undefined) return applyPatch(current, patch, Number(set.updated_at))
       return toRollout(await trx.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
     })
   }
