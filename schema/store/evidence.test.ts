@@ -83,6 +83,25 @@ describe.each(DIALECTS)('EvidenceRepository on %s', (dialect) => {
       expect(await queriesOf(db, () => evidence.addGateResults([]))).toEqual({ result: [], queries: 0 })
     })
 
+    it('returns evidence and window values as they read back (NaN as null, no undefined); a non-object writes nothing', async () => {
+      const rollout = await makeRollout(db)
+      const hostile = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, gone: undefined, when: new Date(0), list: [1, undefined, Number.NaN] }
+      const [result] = await evidence.addGateResults([
+        { rolloutId: rollout.id, stepIndex: 0, gate: 'errors', verdict: 'INCONCLUSIVE', value: null, reason: 'odd', evidence: hostile as never, windowId: null, at: at(9) },
+      ])
+      expect(result!.evidence).toEqual({ nan: null, inf: null, when: '1970-01-01T00:00:00.000Z', list: [1, null, null] })
+      expect((await evidence.gateResultsFor([rollout.id]))[0]).toEqual([result])
+      const window = await evidence.addWindow({ rolloutId: rollout.id, stepIndex: 0, provider: 'builtin', startAt: at(1), endAt: at(2), canary: hostile as never, baseline: { rate: Number.NaN } })
+      expect(window.canary).toEqual(result!.evidence)
+      expect(window.baseline).toEqual({ rate: null })
+      expect((await evidence.windowsFor([rollout.id]))[0]).toEqual([window])
+
+      const before = await countRows(db, 'gate_results')
+      const notAnObject = { rolloutId: rollout.id, stepIndex: 0, gate: 'errors', verdict: 'PASS' as const, value: 1, reason: 'x', evidence: [1, 2] as never, windowId: null }
+      await expect(evidence.addGateResults([notAnObject])).rejects.toThrow(/must be a JSON object/)
+      expect(await countRows(db, 'gate_results')).toBe(before)
+    })
+
     it('addGateResult defaults at to now and keeps a null value', async () => {
       const before = Date.now()
       const result = await evidence.addGateResult({

@@ -7,7 +7,7 @@ import { saveTraces, spansOf, tracePages, tracesByRef, type StepKey, type TraceR
 import type { GateResult, LinkedSpan, LinkedTrace, Page, TelemetryWindow, Verdict } from './models.ts'
 import type { GateResultsTable, TelemetryWindowsTable } from './tables.ts'
 import type { NewLinkedTrace } from './trace-input.ts'
-import { jsonCopy, parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
+import { parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
 
 export type NewGateResult = Omit<GateResult, 'id' | 'at'> & { at?: Date }
 export type NewTelemetryWindow = Omit<TelemetryWindow, 'id'>
@@ -69,7 +69,10 @@ export class EvidenceRepository {
    * an unknown rollout is NotFoundError and writes none of them.
    */
   async addGateResults(inputs: readonly NewGateResult[]): Promise<GateResult[]> {
-    const results: GateResult[] = inputs.map((input) => ({ ...input, id: newId(), evidence: jsonCopy(input.evidence), at: input.at ?? new Date() }))
+    // Each evidence is serialised once: the text is stored, and what is returned is parsed from it
+    // (as it will read back: no undefined, NaN as null).
+    const texts = inputs.map((input) => toJsonText(input.evidence, 'gate result evidence'))
+    const results: GateResult[] = inputs.map((input, i) => ({ ...input, id: newId(), evidence: JSON.parse(texts[i]!) as GateResult['evidence'], at: input.at ?? new Date() }))
     const first = results[0]
     if (first === undefined) return []
     if (results.some((r) => r.rolloutId !== first.rolloutId)) throw new RangeError('addGateResults: every result must belong to the same rollout')
@@ -77,7 +80,7 @@ export class EvidenceRepository {
       this.#db.kysely
         .insertInto('gate_results')
         .values(
-          results.map((result) => ({
+          results.map((result, i) => ({
             id: result.id,
             rollout_id: result.rolloutId,
             step_index: result.stepIndex,
@@ -85,7 +88,7 @@ export class EvidenceRepository {
             verdict: result.verdict,
             value: result.value,
             reason: result.reason,
-            evidence: toJsonText(result.evidence, 'gate result evidence'),
+            evidence: texts[i]!,
             window_id: result.windowId,
             at: toMs(result.at),
           })),
@@ -96,7 +99,9 @@ export class EvidenceRepository {
   }
 
   async addWindow(input: NewTelemetryWindow): Promise<TelemetryWindow> {
-    const window: TelemetryWindow = { ...input, id: newId(), canary: jsonCopy(input.canary), baseline: jsonCopy(input.baseline) }
+    const canary = toJsonText(input.canary, 'window canary')
+    const baseline = toJsonText(input.baseline, 'window baseline')
+    const window: TelemetryWindow = { ...input, id: newId(), canary: JSON.parse(canary) as TelemetryWindow['canary'], baseline: JSON.parse(baseline) as TelemetryWindow['baseline'] }
     await insertingChildOf(window.rolloutId, () =>
       this.#db.kysely
         .insertInto('telemetry_windows')
@@ -107,8 +112,8 @@ export class EvidenceRepository {
           provider: window.provider,
           start_at: toMs(window.startAt),
           end_at: toMs(window.endAt),
-          canary: toJsonText(window.canary, 'window canary'),
-          baseline: toJsonText(window.baseline, 'window baseline'),
+          canary,
+          baseline,
         })
         .execute(),
     )
