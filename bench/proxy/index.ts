@@ -10,14 +10,19 @@
  * load generator (bench/proxy/load.mjs) for each measurement.
  *
  * Measurements per path (direct to v1, through Sentra, through nginx):
- * - open loop at BENCH_RATE requests/s (default 2000) for BENCH_SECONDS (default 10): p50/p99
- *   from each request's scheduled time;
+ * - open loop at BENCH_RATE requests/s (default 2000) for BENCH_SECONDS (default 10), after
+ *   BENCH_WARMUP_SECONDS (default 1) at the same rate on the same connections, not counted:
+ *   p50/p99 from each request's scheduled time (see load.mjs for why the warm-up is in-process);
  * - closed loop with BENCH_CONNECTIONS keep-alive connections (default 64) for BENCH_SECONDS:
  *   answered requests per second.
  * - for Sentra and nginx, the proxy process's CPU time per request in each of the two runs
  *   (from /proc; null elsewhere), which a busy machine disturbs far less than requests/s.
  * - then BENCH_ROUNDS (default 3) back-to-back closed-loop pairs of Sentra and nginx, the
  *   order swapped every round; `sentraThroughputVsNginx` is the median of their ratios.
+ * - in each run, the TCP connections the upstreams accepted (`upstreamConnectionsOpened`) and,
+ *   at the fixed rate, the ones the load generator opened (`clientConnectionsOpened`).
+ * BENCH_SENTRA_SCRIPT runs another build of sentra-proxy.ts (e.g. a copy of the last commit's
+ * proxy) in place of this one, to compare before and after on the same machine state.
  * Overhead = the proxied p50/p99 minus the direct one. On a 2-core machine the load
  * generator, the proxy and the upstreams share the cores, which is the same for every path.
  */
@@ -35,6 +40,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 2000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1)
+/** Another build's sentra-proxy.ts (same argv), to compare two versions of the proxy on the same machine state. */
+const SENTRA_SCRIPT = process.env.BENCH_SENTRA_SCRIPT ?? here('./sentra-proxy.ts')
 const CANARY_WEIGHT = 10
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']
 
@@ -43,12 +51,16 @@ interface LoadResult {
   ok: number
   failed: number
   seconds: number
+  /** TCP connections the load generator opened to the path, warm-up included. */
+  connections: number
+  /** Requests of the warm-up, not counted in the others. */
+  warmupSent: number
   latencyUs: number[]
 }
 
 interface PathResult {
-  atFixedRate: { requestsPerSecond: number; sent: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null }
-  maxThroughput: { connections: number; requestsPerSecond: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null }
+  atFixedRate: { requestsPerSecond: number; sent: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null; clientConnectionsOpened: number; upstreamConnectionsOpened: number | null }
+  maxThroughput: { connections: number; requestsPerSecond: number; failed: number; latencyMs: LatencySummary; proxyCpuMicrosPerRequest: number | null; upstreamConnectionsOpened: number | null }
 }
 
 /** Linux clock ticks per second for /proc times (USER_HZ, 100 on every mainstream architecture). */
@@ -70,6 +82,22 @@ async function cpuMs(pid: number | undefined): Promise<number | null> {
 
 const used = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : after - before)
 
+/**
+ * TCP connections the upstreams have accepted so far (bench/proxy/upstream.mjs counts them),
+ * null when one cannot tell. Read around a run, it says how many upstream connections a path
+ * opened: a proxy that keeps too few idle ones opens (and closes) connections all the time.
+ * The count includes this query's own connection to each upstream, subtracted by the caller.
+ */
+async function upstreamAccepted(ports: readonly number[]): Promise<number | null> {
+  let total = 0
+  for (const port of ports) {
+    const answer = await fetch(`http://127.0.0.1:${port}/__bench/connections`).then((r) => r.json() as Promise<{ accepted: number }>, () => null)
+    if (answer === null || !Number.isInteger(answer.accepted)) return null
+    total += answer.accepted
+  }
+  return total
+}
+
 /** Starts a child that prints one JSON line with its port when it is ready. */
 function startReporting(command: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -85,8 +113,8 @@ function startReporting(command: string, args: string[]): Promise<{ child: Child
   })
 }
 
-function runLoad(mode: 'rate' | 'max', url: string, amount: number, seconds: number): Promise<LoadResult> {
-  const child = spawn(process.execPath, [here('./load.mjs'), mode, url, String(amount), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
+function runLoad(mode: 'rate' | 'max', url: string, amount: number, seconds: number, warmupSeconds = 0): Promise<LoadResult> {
+  const child = spawn(process.execPath, [here('./load.mjs'), mode, url, String(amount), String(seconds), String(warmupSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
   return new Promise((resolve, reject) => {
@@ -125,20 +153,27 @@ async function startNginx(stablePort: number, canaryPort: number): Promise<{ chi
   return { child, port, dir }
 }
 
-/** Measures one path; `proxyPid` is the proxy's process (none for the direct path), whose CPU time is read around each run. */
-async function measure(name: string, url: string, proxyPid?: number): Promise<PathResult> {
-  process.stderr.write(`proxy: ${name}: warm-up\n`)
-  await runLoad('rate', url, Math.min(RATE, 500), 1)
-  process.stderr.write(`proxy: ${name}: ${RATE} requests/s for ${SECONDS} s\n`)
+/**
+ * Measures one path; `proxyPid` is the proxy's process (none for the direct path), whose CPU
+ * time is read around each run, and `upstreamPorts` the upstreams, whose accepted connections
+ * are counted around each run.
+ */
+async function measure(name: string, url: string, upstreamPorts: readonly number[], proxyPid?: number): Promise<PathResult> {
+  process.stderr.write(`proxy: ${name}: ${RATE} requests/s for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s\n`)
+  const rateAccepted = await upstreamAccepted(upstreamPorts)
   const rateCpu = await cpuMs(proxyPid)
-  const rate = await runLoad('rate', url, RATE, SECONDS)
+  const rate = await runLoad('rate', url, RATE, SECONDS, WARMUP_SECONDS)
   const maxCpu = await cpuMs(proxyPid)
+  const maxAccepted = await upstreamAccepted(upstreamPorts)
   process.stderr.write(`proxy: ${name}: ${CONNECTIONS} connections for ${SECONDS} s\n`)
   const max = await runLoad('max', url, CONNECTIONS, SECONDS)
   const endCpu = await cpuMs(proxyPid)
+  const endAccepted = await upstreamAccepted(upstreamPorts)
+  // each count includes one query connection per upstream
+  const opened = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : after - before - upstreamPorts.length)
   return {
-    atFixedRate: { requestsPerSecond: RATE, sent: rate.sent, failed: rate.failed, latencyMs: latencyMs(rate.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(rateCpu, maxCpu), rate.sent) },
-    maxThroughput: { connections: CONNECTIONS, requestsPerSecond: Math.round(max.ok / max.seconds), failed: max.failed, latencyMs: latencyMs(max.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(maxCpu, endCpu), max.ok + max.failed) },
+    atFixedRate: { requestsPerSecond: RATE, sent: rate.sent, failed: rate.failed, latencyMs: latencyMs(rate.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(rateCpu, maxCpu), rate.sent + rate.warmupSent), clientConnectionsOpened: rate.connections, upstreamConnectionsOpened: opened(rateAccepted, maxAccepted) },
+    maxThroughput: { connections: CONNECTIONS, requestsPerSecond: Math.round(max.ok / max.seconds), failed: max.failed, latencyMs: latencyMs(max.latencyUs), proxyCpuMicrosPerRequest: cpuMicrosPerRequest(used(maxCpu, endCpu), max.ok + max.failed), upstreamConnectionsOpened: opened(maxAccepted, endAccepted) },
   }
 }
 
@@ -180,6 +215,8 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / 
 const cpuRatio = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : ratio(a, b))
 
 export async function run(): Promise<object> {
+  if (!(WARMUP_SECONDS >= 0)) throw new RangeError(`BENCH_WARMUP_SECONDS must be a number >= 0, got ${JSON.stringify(process.env.BENCH_WARMUP_SECONDS)}`)
+  if (!existsSync(SENTRA_SCRIPT)) throw new Error(`BENCH_SENTRA_SCRIPT: no such file ${JSON.stringify(SENTRA_SCRIPT)}`)
   const children: ChildProcess[] = []
   let nginxDir: string | null = null
   try {
@@ -187,7 +224,7 @@ export async function run(): Promise<object> {
     children.push(stable.child)
     const canary = await startReporting(process.execPath, [here('./upstream.mjs'), 'v2'])
     children.push(canary.child)
-    const sentra = await startReporting(process.execPath, ['--import', 'tsx', here('./sentra-proxy.ts'), `http://127.0.0.1:${stable.port}`, `http://127.0.0.1:${canary.port}`, String(CANARY_WEIGHT)])
+    const sentra = await startReporting(process.execPath, ['--import', 'tsx', SENTRA_SCRIPT, `http://127.0.0.1:${stable.port}`, `http://127.0.0.1:${canary.port}`, String(CANARY_WEIGHT)])
     children.push(sentra.child)
     const nginx = await startNginx(stable.port, canary.port)
     if ('child' in nginx) {
@@ -195,9 +232,10 @@ export async function run(): Promise<object> {
       nginxDir = nginx.dir
     }
 
-    const direct = await measure('direct', `http://127.0.0.1:${stable.port}/`)
-    const viaSentra = await measure('sentra', `http://127.0.0.1:${sentra.port}/`, sentra.child.pid)
-    const viaNginx = 'port' in nginx ? await measure('nginx', `http://127.0.0.1:${nginx.port}/`, nginx.child.pid) : null
+    const upstreamPorts = [stable.port, canary.port]
+    const direct = await measure('direct', `http://127.0.0.1:${stable.port}/`, upstreamPorts)
+    const viaSentra = await measure('sentra', `http://127.0.0.1:${sentra.port}/`, upstreamPorts, sentra.child.pid)
+    const viaNginx = 'port' in nginx ? await measure('nginx', `http://127.0.0.1:${nginx.port}/`, upstreamPorts, nginx.child.pid) : null
 
     const sentraOverhead = {
       p50Ms: minus(viaSentra.atFixedRate.latencyMs.p50, direct.atFixedRate.latencyMs.p50),

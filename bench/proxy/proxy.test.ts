@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { cpuMicrosPerRequest, latencyMs, median, nginxConfig, procStatCpuTicks, quantile, verdicts } from './summary.ts'
 
@@ -81,6 +85,42 @@ describe('verdicts', () => {
   })
 })
 
+describe('the load generator', () => {
+  it('runs the warm-up at the rate in the same process, counts only what follows, and reports every connection it opened', async () => {
+    let connections = 0
+    const server = createServer((_req, res) => res.end('ok'))
+    server.on('connection', () => connections++)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      // 100 requests/s: 0.5 s of warm-up is the 50 requests scheduled before it ends
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./load.mjs', import.meta.url)), 'rate', `http://127.0.0.1:${port}/`, '100', '0.5', '0.5'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+      const code = await new Promise((resolve) => child.once('exit', resolve))
+      expect(code).toBe(0)
+      const result = JSON.parse(out) as { sent: number; ok: number; failed: number; connections: number; warmupSent: number; latencyUs: number[] }
+      expect(result.warmupSent).toBe(50)
+      expect(result.sent).toBeGreaterThan(0)
+      expect(result.sent).toBeLessThanOrEqual(50)
+      expect(result.ok).toBe(result.sent)
+      expect(result.latencyUs).toHaveLength(result.sent)
+      expect(result.connections).toBe(connections)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
+  it('refuses a negative warm-up', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./load.mjs', import.meta.url)), 'rate', 'http://127.0.0.1:1/', '100', '0.1', '-1'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
+    expect(await new Promise((resolve) => child.once('exit', resolve))).not.toBe(0)
+    expect(err).toMatch(/warm-up seconds must be >= 0/)
+  })
+})
+
 describe('the proxy benchmark, end to end at a tiny load', () => {
   it('measures the direct path and Sentra, and nginx or says why not', async () => {
     process.env.BENCH_SECONDS = '1'
@@ -95,7 +135,13 @@ describe('the proxy benchmark, end to end at a tiny load', () => {
       expect(summary[path].atFixedRate.failed).toBe(0)
       expect(summary[path].maxThroughput.requestsPerSecond).toBeGreaterThan(0)
       expect(summary[path].atFixedRate.latencyMs.p99).toBeGreaterThan(0)
+      // the load generator's connections, and the upstreams' count of what the path opened
+      expect(summary[path].atFixedRate.clientConnectionsOpened).toBeGreaterThan(0)
+      expect(summary[path].atFixedRate.upstreamConnectionsOpened).toBeGreaterThan(0)
+      expect(summary[path].maxThroughput.upstreamConnectionsOpened).toBeGreaterThanOrEqual(0)
     }
+    // the direct path's connections are the upstream's: each counted once, at both ends
+    expect(summary.direct.atFixedRate.upstreamConnectionsOpened).toBe(summary.direct.atFixedRate.clientConnectionsOpened)
     if ('skipped' in summary.nginx) expect(summary.nginx.skipped).toMatch(/nginx/)
     else {
       expect(summary.nginx.maxThroughput.requestsPerSecond).toBeGreaterThan(0)

@@ -18,7 +18,10 @@ export interface WeightedProxyOptions {
   upstreamTimeoutMs?: number
   /** Source of the weighted draw, in [0, 1). Default Math.random; tests inject a fixed sequence. */
   random?: () => number
-  /** Connection limit per upstream (busy and idle); requests beyond it wait for a free one. Default 256. */
+  /**
+   * Connection limit per upstream (busy and idle); requests beyond it wait for a free one.
+   * Idle connections are kept for reuse until idle for `upstreamTimeoutMs`. Default 256.
+   */
   maxSocketsPerUpstream?: number
   /** Routes to start with (same rules as `setRoutes`). */
   routes?: Partial<ProxyRoutes>
@@ -84,7 +87,7 @@ export class WeightedProxy {
     this.#host = host
     this.#port = port
     this.metrics = metrics
-    this.#pool = new UpstreamPool({ maxSockets: maxSocketsPerUpstream, maxIdle: Math.min(maxSocketsPerUpstream, 64), timeoutMs: upstreamTimeoutMs })
+    this.#pool = new UpstreamPool({ maxSockets: maxSocketsPerUpstream, timeoutMs: upstreamTimeoutMs })
     const context: ProxyContext = {
       routes: () => this.#routes,
       pool: this.#pool,

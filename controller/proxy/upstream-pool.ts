@@ -65,6 +65,11 @@ class Origin {
   readonly host: string
   readonly port: number
   readonly all = new Set<UpstreamSocket>()
+  /**
+   * A stack, the most recently released on top: reused from the top, so in a lull the
+   * connections at the bottom carry nothing and close on the idle timeout, and the pool
+   * shrinks to what the traffic of the last `timeoutMs` needed.
+   */
   readonly idle: UpstreamSocket[] = []
   readonly waiting: UpstreamOwner[] = []
   retired = false
@@ -87,10 +92,13 @@ class Origin {
 }
 
 export interface UpstreamPoolOptions {
-  /** Connections per origin, busy and idle; owners beyond it wait for one. */
+  /**
+   * Connections per origin, busy and idle; owners beyond it wait for one. There is no
+   * separate cap on idle ones: a connection that frees up stays for the next request until
+   * it has been idle for `timeoutMs` (a cap below the peak would close part of every burst's
+   * connections as it ends and open them again for the next burst).
+   */
   maxSockets: number
-  /** Idle connections kept per origin. */
-  maxIdle: number
   /** Silence (no byte either way) after which an owner is told, or an idle connection closed. */
   timeoutMs: number
 }
@@ -140,7 +148,6 @@ export class UpstreamPool {
     if (upstream.socket.isPaused()) upstream.socket.resume()
     const next = origin.waiting.shift()
     if (next) return this.#give(upstream, next)
-    if (origin.idle.length >= this.#options.maxIdle) return upstream.destroy()
     origin.idle.push(upstream)
   }
 
