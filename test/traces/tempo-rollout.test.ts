@@ -63,7 +63,11 @@ describe('a rollout a Tempo gate rolls back, with the decision linking its trace
       strategy: { canary: { steps: [{ setWeight: 50 }, { analyze: { min: '3s', max: '60s' } }] } },
       gates: [
         { name: 'trace-errors', provider: 'tempo', query: DEFAULT_ERROR_QUERY, judge: { kind: 'threshold', max: 0.05 } },
-        { name: 'log-errors', provider: 'loki', query: ERROR_RATIO_QUERY, judge: { kind: 'threshold', max: 0.05 } },
+        // Above v2's 25 %: this gate never fails, so the rollback is the Tempo gate's. A Loki ratio
+        // has no counts and fails on its first reading, while a Tempo gate needs 20 canary traces
+        // and a timely answer: in one run on a loaded machine the Loki gate rolled v2 back alone
+        // while the Tempo gate was still inconclusive. Its error lines are linked all the same.
+        { name: 'log-errors', provider: 'loki', query: ERROR_RATIO_QUERY, judge: { kind: 'threshold', max: 0.5 } },
       ],
     })
     const applied = await api.gql(`mutation($spec: JSON!) { applyApplication(spec: $spec) { id } }`, { spec })
