@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { BodyReader } from './body-reader.ts'
-import { clientResponseHead, headerValue, readCookie, stickyCookieLine, upstreamPath, upstreamRequestHead } from './headers.ts'
+import { clientResponseHead, headerValue, keepAliveTimeoutMs, readCookie, stickyCookieLine, upstreamPath, upstreamRequestHead } from './headers.ts'
 import { HeadError, headEnd, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.ts'
 import type { RedMetrics } from './red-metrics.ts'
 import { chooseUpstream } from './routing.ts'
@@ -416,7 +416,7 @@ export class ClientConnection implements UpstreamOwner {
     if (upstream) {
       const requestDone = !this.#requestBody || this.#requestBody.done
       const keepAlive = response.minor === 1 && !response.connection.includes('close') && response.framing.kind !== 'close'
-      this.#ctx.pool.release((this.#target as ResolvedUpstream).key, upstream, reusable && requestDone && keepAlive)
+      this.#ctx.pool.release((this.#target as ResolvedUpstream).key, upstream, reusable && requestDone && keepAlive, keepAliveTimeoutMs(response))
     }
     this.#record({ status: response.status })
     this.#drainOrNext()

@@ -23,6 +23,28 @@ export function headerValue(head: MessageHead, lowerName: string): string | unde
   return at < 0 ? undefined : head.values[at]
 }
 
+/** Longest keep-alive hint taken from an upstream: a day (beyond it the pool's own idle timeout rules anyway). */
+const MAX_KEEP_ALIVE_SECONDS = 86_400
+
+/**
+ * The idle time an upstream announced with `Keep-Alive: timeout=N` (RFC 9112 leaves the
+ * header to the hop; servers such as Node's send it to say when they close an idle
+ * connection), in ms, or null when absent or not a whole number of seconds. The first
+ * `timeout` parameter of the first Keep-Alive header counts; names are case-insensitive.
+ */
+export function keepAliveTimeoutMs(head: MessageHead): number | null {
+  const value = headerValue(head, 'keep-alive')
+  if (value === undefined) return null
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=')
+    if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== 'timeout') continue
+    const text = part.slice(eq + 1).trim()
+    if (!/^\d{1,6}$/.test(text)) return null
+    return Math.min(Number(text), MAX_KEEP_ALIVE_SECONDS) * 1000
+  }
+  return null
+}
+
 export interface UpstreamRequestInput {
   head: RequestHead
   path: string

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { HeadError, MAX_HEAD_BYTES, MAX_HEADERS, headEnd, parseRequestHead, parseResponseHead } from './http-head.ts'
+import { keepAliveTimeoutMs } from './headers.ts'
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1')
 
@@ -126,5 +127,32 @@ describe('parseResponseHead', () => {
     ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\n\r\n'],
   ])('refuses %s as 502', (_name, text) => {
     expect(refusal(() => response(text)).status).toBe(502)
+  })
+})
+
+describe('keepAliveTimeoutMs (an upstream announcing when it closes idle connections)', () => {
+  const withKeepAlive = (...values: string[]) => response(`HTTP/1.1 200 OK\r\n${values.map((v) => `Keep-Alive: ${v}\r\n`).join('')}Content-Length: 0\r\n\r\n`)
+  it.each([
+    { values: ['timeout=5'], ms: 5000 },
+    { values: ['timeout=5, max=1000'], ms: 5000 },
+    { values: ['max=100, timeout=10'], ms: 10_000 },
+    { values: ['  TIMEOUT = 3 '], ms: 3000 },
+    { values: ['timeout=0'], ms: 0 },
+    { values: ['timeout=2', 'timeout=60'], ms: 2000 },
+    { values: ['timeout=999999'], ms: 86_400_000 },
+    { values: ['max=5'], ms: null },
+    { values: ['timeout=abc'], ms: null },
+    { values: ['timeout=-1'], ms: null },
+    { values: ['timeout=1.5'], ms: null },
+    { values: ['timeout='], ms: null },
+    { values: ['timeout=1e3'], ms: null },
+    { values: ['timeout=99999999999999999999'], ms: null },
+    { values: [''], ms: null },
+  ])('Keep-Alive: $values → $ms', ({ values, ms }) => {
+    expect(keepAliveTimeoutMs(withKeepAlive(...values))).toBe(ms)
+  })
+
+  it('is null without a Keep-Alive header', () => {
+    expect(keepAliveTimeoutMs(response('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'))).toBeNull()
   })
 })

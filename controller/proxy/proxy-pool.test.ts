@@ -80,4 +80,19 @@ describe('the upstream connection pool', () => {
     expect(proxy.openUpstreamSockets()).toBe(1)
     expect(connections()).toBe(10)
   })
+
+  it("stops handing out an idle connection a second before the upstream's announced keep-alive timeout", async () => {
+    const { upstream, connections, burst } = await gated()
+    // Node answers `Keep-Alive: timeout=4` and closes idle connections after 4 s: the pool
+    // hands one out for 3 s of idleness, then opens a new one rather than race that close
+    upstream.server.keepAliveTimeout = 4000
+    await burst(1)
+    await burst(1)
+    expect(connections()).toBe(1)
+    await sleep(3300)
+    await burst(1)
+    expect(connections()).toBe(2)
+    await burst(1)
+    expect(connections()).toBe(2)
+  })
 })

@@ -20,6 +20,8 @@ export class UpstreamSocket {
   readonly socket: Socket
   /** Whether it served a request before the current one (an idle close race is possible then). */
   reused = false
+  /** When, idle, it is no longer handed out (performance.now() ms): the upstream's keep-alive hint, less a margin. */
+  reuseUntil = Number.POSITIVE_INFINITY
   owner: UpstreamOwner | null = null
   readonly #origin: Origin
   #closed = false
@@ -91,6 +93,9 @@ class Origin {
   }
 }
 
+/** How much sooner than an upstream's announced keep-alive timeout an idle connection is given up (as undici does). */
+export const KEEP_ALIVE_MARGIN_MS = 1000
+
 export interface UpstreamPoolOptions {
   /**
    * Connections per origin, busy and idle; owners beyond it wait for one. There is no
@@ -124,8 +129,15 @@ export class UpstreamPool {
       origin = new Origin(this, key, host, port)
       this.#origins.set(key, origin)
     }
-    const idle = origin.idle.pop() // the most recently used: the least likely to be closed by now
-    if (idle) return this.#give(idle, owner)
+    // the most recently used: the least likely to be closed by now
+    for (let idle = origin.idle.pop(); idle; idle = origin.idle.pop()) {
+      // past what the upstream said it keeps an idle connection: it may be closing it right now
+      if (idle.reuseUntil <= performance.now()) {
+        idle.destroy()
+        continue
+      }
+      return this.#give(idle, owner)
+    }
     if (origin.all.size < this.#options.maxSockets) return this.#give(this.#open(origin), owner)
     origin.waiting.push(owner)
   }
@@ -137,12 +149,20 @@ export class UpstreamPool {
     if (origin && at >= 0) origin.waiting.splice(at, 1)
   }
 
-  /** Hands a connection back after an exchange; `reusable` only when it ended cleanly between messages. */
-  release(key: string, upstream: UpstreamSocket, reusable: boolean): void {
+  /**
+   * Hands a connection back after an exchange; `reusable` only when it ended cleanly between
+   * messages. `keepAliveMs`: how long the upstream said it keeps an idle connection
+   * (`Keep-Alive: timeout=`), if it said: the connection is not handed out again once idle
+   * for that long less {@link KEEP_ALIVE_MARGIN_MS}. Reusing it later races the upstream's
+   * close, which a request with a body cannot recover from (it cannot be sent again).
+   */
+  release(key: string, upstream: UpstreamSocket, reusable: boolean, keepAliveMs: number | null = null): void {
     upstream.owner = null
     const origin = this.#origins.get(key)
-    if (!reusable || !origin || origin.retired || !origin.all.has(upstream)) return upstream.destroy()
+    const keptMs = keepAliveMs === null ? Number.POSITIVE_INFINITY : keepAliveMs - KEEP_ALIVE_MARGIN_MS
+    if (!reusable || keptMs <= 0 || !origin || origin.retired || !origin.all.has(upstream)) return upstream.destroy()
     upstream.reused = true
+    upstream.reuseUntil = performance.now() + keptMs
     // it may have been paused for a slow client; idle, it must see a close (resume() only when
     // paused: on a flowing stream it still queues a nextTick)
     if (upstream.socket.isPaused()) upstream.socket.resume()
