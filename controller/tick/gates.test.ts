@@ -63,9 +63,24 @@ describe('a tick’s gate inputs', () => {
     expect(history.get('builtin')!.at(-1)!.end.getTime()).toBe(T0 + HISTORY_LIMIT + 6)
   })
 
-  it('ticks again at once only while rolling back', () => {
-    const state = (status: MachineState['status']): MachineState => ({ status, stepIndex: 0, stepStartedAt: null, weight: 0, steps: [], initial: false })
-    expect(nextTickDelayMs(state('ROLLING_BACK'), 5000)).toBe(0)
-    expect(nextTickDelayMs(state('PROGRESSING'), 5000)).toBe(5000)
+  const STEPS: MachineState['steps'] = [
+    { kind: 'setWeight', spec: { setWeight: 20 } },
+    { kind: 'analyze', spec: { analyze: {} } },
+    { kind: 'pause', spec: { pause: {} } },
+    { kind: 'setWeight', spec: { setWeight: 50 } },
+  ]
+  it.each([
+    { status: 'ROLLING_BACK', stepIndex: 1, delay: 0, why: 'a rollback to finish' },
+    { status: 'PROGRESSING', stepIndex: 0, delay: 0, why: 'a setWeight step (after START)' },
+    { status: 'PROGRESSING', stepIndex: 3, delay: 0, why: 'a setWeight step (after an analysis or a pause)' },
+    { status: 'PROGRESSING', stepIndex: 4, delay: 0, why: 'the promotion after the last step' },
+    { status: 'PROGRESSING', stepIndex: 1, delay: 5000, why: 'an analysis needs telemetry' },
+    { status: 'PROGRESSING', stepIndex: 2, delay: 5000, why: 'a pause needs the clock' },
+    { status: 'PAUSED', stepIndex: 0, delay: 5000, why: 'a paused rollout waits for a person, even at a setWeight step' },
+    { status: 'PENDING', stepIndex: 0, delay: 5000, why: 'a pending rollout starts on its next tick' },
+    { status: 'SUCCEEDED', stepIndex: 4, delay: 5000, why: 'a finished rollout' },
+  ] as const)('next tick after $delay ms: $why', ({ status, stepIndex, delay }) => {
+    const state: MachineState = { status, stepIndex, stepStartedAt: 0, weight: 20, steps: STEPS, initial: false }
+    expect(nextTickDelayMs(state, 5000)).toBe(delay)
   })
 })

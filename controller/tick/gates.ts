@@ -67,7 +67,16 @@ export function gateInputs(evaluations: readonly GateEvaluation[], streaks: Read
   }))
 }
 
-/** When the loop ticks again: at once while rolling back (the next call finishes it), else after the interval. */
+/**
+ * When the loop ticks again. At once when the next call has nothing to wait for: a rollback
+ * to finish, a setWeight step to apply, or the promotion after the last step (neither needs
+ * telemetry nor a clock, so an interval's wait only kept the canary longer at its old weight:
+ * a rollout's first weight came one tick after its START). Else after the interval. Each
+ * such call moves the rollout on by a step, so the immediate ticks end within its steps.
+ */
 export function nextTickDelayMs(next: MachineState, intervalMs: number): number {
-  return next.status === 'ROLLING_BACK' ? 0 : intervalMs
+  if (next.status === 'ROLLING_BACK') return 0
+  if (next.status !== 'PROGRESSING') return intervalMs
+  const step = next.steps[next.stepIndex]
+  return step === undefined || step.kind === 'setWeight' ? 0 : intervalMs
 }
