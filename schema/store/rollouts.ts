@@ -245,13 +245,10 @@ export class RolloutRepository {
    * Applies the patch, bumps seq by one and updated_at, and returns the rollout as written.
    * A status outside ACTIVE_STATUSES releases the application (active_key NULL) so another
    * rollout can start. With `expectSeq`, writes only if seq still equals it; otherwise a
-   * ConflictError and nothing changes.
-   */
-  /**
-   * Applies `patch` and bumps seq. With `expectSeq`, only if the row still has that seq (else
-   * ConflictError). `current`, the row as the caller read it at `expectSeq`, spares reading
-   * the row back: every change of a rollout goes through here and bumps seq, so the row that
-   * matched `expectSeq` was `current`, and the result is `current` with the patch applied.
+   * ConflictError and nothing changes. `current`, the row as the caller read it at
+   * `expectSeq`, spares reading the row back: every change of a rollout goes through here
+   * and bumps seq, so the row that matched `expectSeq` was `current`, and the result is
+   * `current` with the patch applied.
    */
   async update(id: string, patch: RolloutPatch, opts: { expectSeq?: number; current?: Rollout } = {}): Promise<Rollout> {
     const { current } = opts
@@ -285,9 +282,9 @@ export class RolloutRepository {
         throw new ConflictError(`rollout ${id} cannot become ${status}: its application already has another active rollout`)
       }
       if (updated === 0n) {
-        const current = await trx.selectFrom('rollouts').select('seq').where('id', '=', id).executeTakeFirst()
-        if (!current) throw new NotFoundError(`rollout ${id} not found`)
-        throw new ConflictError(`rollout ${id} was changed concurrently: expected seq ${opts.expectSeq}, found ${Number(current.seq)}`)
+        const found = await trx.selectFrom('rollouts').select('seq').where('id', '=', id).executeTakeFirst()
+        if (!found) throw new NotFoundError(`rollout ${id} not found`)
+        throw new ConflictError(`rollout ${id} was changed concurrently: expected seq ${opts.expectSeq}, found ${Number(found.seq)}`)
       }
       if (current !== undefined) return applyPatch(current, patch, Number(set.updated_at))
       return toRollout(await trx.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
