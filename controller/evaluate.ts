@@ -155,9 +155,10 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
 }
 
 /**
- * Per-tick increments kept per provider. Far more than any analysis needs (an hour of 1 s
- * ticks): dropping the oldest would restart the sequential test, which is still valid but
- * forgets evidence, so the limit is only a guard against unbounded memory.
+ * Per-tick increments kept per provider: an hour of 1 s ticks, a guard against unbounded
+ * memory. Past it the oldest is dropped every tick, so the sequential tests run over a
+ * sliding window, whose false-alarm bound is weaker than alpha (docs/sequential.md,
+ * "Known limit"); judges that keep running sums instead of the increments would lift it.
  */
 export const INCREMENT_LIMIT = 3_600
 
