@@ -15,25 +15,16 @@ export class SpecCache {
     this.#capacity = capacity
   }
 
-  /** The application's validated spec; throws SpecError like assertSpec when it is invalid (nothing is cached then). */
-  specOf(applicationId: string, stored: unknown): AppSpec {
-    const text = JSON.stringify(stored)
-    return this.#cached(applicationId, text, () => stored)
-  }
-
   /**
-   * The same from the stored JSON text, as the store holds it: an unchanged spec costs a
-   * string comparison, not a parse (a tick reads the text with its rollout, every tick).
-   * Text that is not a JSON object throws SpecError.
+   * The application's validated spec from its stored JSON text, as the store holds it: an
+   * unchanged spec costs a string comparison, not a parse (a tick reads the text with its
+   * rollout, every tick). Throws SpecError like assertSpec when the spec is invalid or the
+   * text is not JSON (nothing is cached then).
    */
-  specOfText(applicationId: string, text: string): AppSpec {
-    return this.#cached(applicationId, text, () => parseStored(text))
-  }
-
-  #cached(applicationId: string, text: string, stored: () => unknown): AppSpec {
+  specOf(applicationId: string, text: string): AppSpec {
     const known = this.#entries.get(applicationId)
     if (known !== undefined && known.text === text) return known.spec
-    const spec = assertSpec(stored())
+    const spec = assertSpec(parseStored(text))
     this.#entries.delete(applicationId)
     this.#entries.set(applicationId, { text, spec })
     if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string)

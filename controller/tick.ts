@@ -224,7 +224,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   const read = await store.rollouts.forTick(rolloutId)
   if (!read || isFinished(read.rollout.status)) return { finished: true, nextTickMs: 0 }
   const { rollout } = read
-  const spec = specs.specOfText(rollout.applicationId, read.specText)
+  const spec = specs.specOf(rollout.applicationId, read.specText)
   metrics?.weight(rolloutId, spec.name, rollout.canaryWeight)
   // A rollout's steps are snapshotted at its start: what a tick reads of them (kind, spec, how
   // many) never changes, so they are read once per holder. Their status is written, never read here.

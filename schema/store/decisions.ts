@@ -7,7 +7,7 @@ import { inTransaction, type Executor } from './executor.ts'
 import { newId } from './ids.ts'
 import type { Decision } from './models.ts'
 import type { Database, DecisionsTable } from './tables.ts'
-import { jsonCopy, parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
+import { parseJsonObject, storedJson, toDate, toMs } from './values.ts'
 
 /** How many times an append that owns its transaction tries again after losing a chain race. */
 const CHAIN_ATTEMPTS = 3
@@ -95,8 +95,8 @@ export class DecisionRepository {
    * transaction (outside one, the append retries).
    */
   async append(input: NewDecision): Promise<Decision> {
-    const decision: Decision = { ...input, id: newId(), evidence: jsonCopy(input.evidence), at: input.at ?? new Date() }
-    const evidence = toJsonText(decision.evidence, 'decision evidence')
+    const { text: evidence, copy } = storedJson(input.evidence, 'decision evidence')
+    const decision: Decision = { ...input, id: newId(), evidence: copy, at: input.at ?? new Date() }
     const ownsTransaction = !this.#db.kysely.isTransaction
     for (let attempt = 1; ; attempt++) {
       try {

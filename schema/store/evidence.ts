@@ -7,7 +7,7 @@ import { saveTraces, spansOf, tracePages, tracesByRef, type StepKey, type TraceR
 import type { GateResult, LinkedSpan, LinkedTrace, Page, TelemetryWindow, Verdict } from './models.ts'
 import type { GateResultsTable, TelemetryWindowsTable } from './tables.ts'
 import type { NewLinkedTrace } from './trace-input.ts'
-import { parseJsonObject, toDate, toJsonText, toMs } from './values.ts'
+import { parseJsonObject, storedJson, toDate, toMs } from './values.ts'
 
 export type NewGateResult = Omit<GateResult, 'id' | 'at'> & { at?: Date }
 export type NewTelemetryWindow = Omit<TelemetryWindow, 'id'>
@@ -69,10 +69,8 @@ export class EvidenceRepository {
    * an unknown rollout is NotFoundError and writes none of them.
    */
   async addGateResults(inputs: readonly NewGateResult[]): Promise<GateResult[]> {
-    // Each evidence is serialised once: the text is stored, and what is returned is parsed from it
-    // (as it will read back: no undefined, NaN as null).
-    const texts = inputs.map((input) => toJsonText(input.evidence, 'gate result evidence'))
-    const results: GateResult[] = inputs.map((input, i) => ({ ...input, id: newId(), evidence: JSON.parse(texts[i]!) as GateResult['evidence'], at: input.at ?? new Date() }))
+    const stored = inputs.map((input) => storedJson(input.evidence, 'gate result evidence'))
+    const results: GateResult[] = inputs.map((input, i) => ({ ...input, id: newId(), evidence: stored[i]!.copy, at: input.at ?? new Date() }))
     const first = results[0]
     if (first === undefined) return []
     if (results.some((r) => r.rolloutId !== first.rolloutId)) throw new RangeError('addGateResults: every result must belong to the same rollout')
@@ -88,7 +86,7 @@ export class EvidenceRepository {
             verdict: result.verdict,
             value: result.value,
             reason: result.reason,
-            evidence: texts[i]!,
+            evidence: stored[i]!.text,
             window_id: result.windowId,
             at: toMs(result.at),
           })),
@@ -99,9 +97,9 @@ export class EvidenceRepository {
   }
 
   async addWindow(input: NewTelemetryWindow): Promise<TelemetryWindow> {
-    const canary = toJsonText(input.canary, 'window canary')
-    const baseline = toJsonText(input.baseline, 'window baseline')
-    const window: TelemetryWindow = { ...input, id: newId(), canary: JSON.parse(canary) as TelemetryWindow['canary'], baseline: JSON.parse(baseline) as TelemetryWindow['baseline'] }
+    const canary = storedJson(input.canary, 'window canary')
+    const baseline = storedJson(input.baseline, 'window baseline')
+    const window: TelemetryWindow = { ...input, id: newId(), canary: canary.copy, baseline: baseline.copy }
     await insertingChildOf(window.rolloutId, () =>
       this.#db.kysely
         .insertInto('telemetry_windows')
@@ -112,8 +110,8 @@ export class EvidenceRepository {
           provider: window.provider,
           start_at: toMs(window.startAt),
           end_at: toMs(window.endAt),
-          canary,
-          baseline,
+          canary: canary.text,
+          baseline: baseline.text,
         })
         .execute(),
     )

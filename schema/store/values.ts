@@ -44,7 +44,11 @@ export function parseJsonObject<T = { [key: string]: Json }>(text: string, where
   }
 }
 
-/** The same object as it will read back from the store (drops undefined, NaN becomes null). */
-export function jsonCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T
+/**
+ * A JSON object column's text (as {@link toJsonText}) and the object as it will read back from
+ * the store (undefined dropped, NaN as null), parsed from that text: serialised once.
+ */
+export function storedJson<T extends object>(value: T, what: string): { text: string; copy: T } {
+  const text = toJsonText(value, what)
+  return { text, copy: JSON.parse(text) as T }
 }
