@@ -53,6 +53,14 @@ describe("Sentra's own metrics of the analysis, scraped by a real Prometheus", (
     const target = new URL(api.url)
     prometheus = await startPrometheus([target.host], {}, { bearerToken: api.tokens.read, metricsPath: '/metrics' })
     expect(await until(await start('v1'), ['SUCCEEDED'])).toBe('SUCCEEDED')
+    // The outcome counters exist at 0 from v1's decision on; increase() sees the coming rollback
+    // only if a scrape saw that 0 first (v2's START and first weight now come in one go, so its
+    // rollback can follow v1's deploy within a scrape interval).
+    await waitFor(
+      () => query('sentra_decisions_total{application="metered",action="ROLLBACK",job="sentra-test"}'),
+      (result) => result.length > 0,
+      { timeoutMs: 15_000, everyMs: 250, what: 'a scrape with the ROLLBACK counter at 0' },
+    )
     load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 40 })
   })
   afterAll(async () => {
