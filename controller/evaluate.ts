@@ -1,5 +1,6 @@
 import type { AppSpec, GateSpec } from '../schema/spec.ts'
 import type { GateVerdict } from './judges/judge.ts'
+import { JudgeRuns } from './judge-runs.ts'
 import { judgeFor } from './judges/index.ts'
 import { applyKayentaScore } from './judges/mann-whitney-group.ts'
 import { NoDataError, type TelemetryProvider, type WindowQuery, type WindowSample } from './telemetry/provider.ts'
@@ -13,8 +14,8 @@ export interface GateEvaluation {
   /** The window the verdict rests on; null when the provider gave none. */
   sample: WindowSample | null
   /**
-   * Sequential gates only: this tick's own interval (see {@link incrementWindow}), which the
-   * caller keeps and hands back through `increments` next tick; null when there was none.
+   * Sequential gates only: this tick's own interval (see {@link incrementWindow}), already
+   * added to the gate's run in `runs`; null when there was none.
    */
   increment?: WindowSample | null
 }
@@ -30,10 +31,11 @@ export interface EvaluateInput {
   /** Earlier windows of this rollout per provider, oldest first, for judges that use history. */
   history?: (provider: string) => readonly WindowSample[]
   /**
-   * Earlier per-tick increments of this rollout per provider (disjoint, on whole seconds),
-   * oldest first: what sequential judges are given instead of the overlapping windows.
+   * The rollout's sequential analyses, kept by the caller between ticks: each tick adds its
+   * increment (disjoint, on whole seconds) to every sequential gate's run in it. Without it
+   * a sequential gate is judged on this tick's increment alone.
    */
-  increments?: (provider: string) => readonly WindowSample[]
+  runs?: JudgeRuns
   timeoutMs: number
 }
 
@@ -54,11 +56,11 @@ export function incrementWindow(previousEnd: number | null, stepStartedAt: numbe
 }
 
 /**
- * Sequential judges multiply evidence over time, so they must never see a request twice:
- * they are judged on the per-tick increments; every other judge on the sliding window.
+ * Judges that multiply evidence over time (those with runs: sequential) must never see a
+ * request twice: they are fed the per-tick increments; every other judge the sliding window.
  */
 function usesIncrements(gate: GateSpec): boolean {
-  return gate.judge.kind === 'sequential'
+  return judgeFor(gate.judge).start !== undefined
 }
 
 /**
@@ -115,8 +117,8 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
           : error instanceof Error && error.name === 'TimeoutError'
             ? `${kind} did not answer within ${input.timeoutMs} ms`
             : `${kind} failed: ${message(error)}`
-      const earlier = input.increments?.(kind) ?? []
-      const window = gates.some(usesIncrements) ? incrementWindow(earlier.at(-1)?.end.getTime() ?? null, stepStartedAt, now) : null
+      const runs = input.runs ?? new JudgeRuns()
+      const window = gates.some(usesIncrements) ? incrementWindow(runs.lastEnd(kind), stepStartedAt, now) : null
       // One query for the sliding window, and for sequential gates one for this tick's increment.
       const [main, extra] = await Promise.allSettled([
         provider.sample(query, AbortSignal.timeout(input.timeoutMs)),
@@ -128,47 +130,34 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
       }
       const sample = main.value
       const increment = extra.status === 'fulfilled' ? extra.value : null
+      if (increment !== null && window !== null) {
+        const end = increment.end instanceof Date ? increment.end.getTime() : Number.NaN
+        runs.advance(kind, Number.isFinite(end) ? end : window.end.getTime())
+      }
       const history = [...(input.history?.(kind) ?? []), sample]
-      const increments = increment === null ? earlier : [...earlier, increment]
       return gates.map((gate) => {
-        if (usesIncrements(gate) && extra.status === 'rejected') {
-          return { gate, sample, increment: null, verdict: inconclusive(gate, failure(extra.reason)) }
-        }
-        if (usesIncrements(gate) && increments.length === 0) {
-          // The step began less than a whole second ago: too early, not missing data.
-          const reason = 'collecting evidence: less than one whole second of this step so far'
-          return { gate, sample, increment: null, verdict: { ...inconclusive(gate, reason), evidence: { reason, state: 'collecting' } } }
-        }
+        const judge = judgeFor(gate.judge)
+        const start = judge.start
         try {
-          const judged = usesIncrements(gate) ? increments : history
-          return { gate, sample, ...(usesIncrements(gate) ? { increment } : {}), verdict: judgeFor(gate.judge).judge(judged, gate) }
+          if (start === undefined) return { gate, sample, verdict: judge.judge(history, gate) }
+          if (extra.status === 'rejected') return { gate, sample, increment: null, verdict: inconclusive(gate, failure(extra.reason)) }
+          const run = runs.runFor(gate, start)
+          if (increment !== null) run.add(increment)
+          if (run.samples === 0) {
+            // The step began less than a whole second ago: too early, not missing data.
+            const reason = 'collecting evidence: less than one whole second of this step so far'
+            return { gate, sample, increment: null, verdict: { ...inconclusive(gate, reason), evidence: { reason, state: 'collecting' } } }
+          }
+          return { gate, sample, increment, verdict: run.verdict() }
         } catch (error) {
           return { gate, sample, verdict: inconclusive(gate, `the ${gate.judge.kind} judge could not decide: ${message(error)}`) }
         }
       })
     }),
   )
+  input.runs?.retain(spec.gates)
   // Kayenta judges all its metrics by one score: every mannWhitney gate gets that verdict.
   const flat = applyKayentaScore(results.flat())
   // Keep the spec's gate order: evidence and decisions read better that way.
   return spec.gates.map((gate) => flat.find((e) => e.gate.name === gate.name)!)
-}
-
-/**
- * Per-tick increments kept per provider: an hour of 1 s ticks, a guard against unbounded
- * memory. Past it the oldest is dropped every tick, so the sequential tests run over a
- * sliding window, whose false-alarm bound is weaker than alpha (docs/sequential.md,
- * "Known limit"); judges that keep running sums instead of the increments would lift it.
- */
-export const INCREMENT_LIMIT = 3_600
-
-/** Adds this tick's increments (see {@link incrementWindow}) to what the caller keeps between ticks. */
-export function rememberIncrements(increments: Map<string, WindowSample[]>, evaluations: readonly GateEvaluation[]): void {
-  for (const { gate, increment } of evaluations) {
-    if (!increment) continue
-    const key = providerKey(gate)
-    const kept = increments.get(key) ?? []
-    if (kept.at(-1) !== increment) kept.push(increment)
-    increments.set(key, kept.slice(-INCREMENT_LIMIT))
-  }
 }

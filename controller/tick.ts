@@ -3,7 +3,8 @@ import type { AppSpec } from '../schema/spec.ts'
 import type { Store } from '../schema/store/index.ts'
 import { FencedError } from '../schema/store/leases.ts'
 import type { Json, OperatorCommand, Rollout, RolloutStep } from '../schema/store/models.ts'
-import { evaluateGates, rememberIncrements, type GateEvaluation } from './evaluate.ts'
+import { evaluateGates, type GateEvaluation } from './evaluate.ts'
+import { JudgeRuns } from './judge-runs.ts'
 import { evidenceKeys, linkEvidence } from './evidence-links.ts'
 import type { ControllerMetrics } from './metrics.ts'
 import { decide, isFinished } from './rollout.ts'
@@ -42,8 +43,8 @@ export interface TickContext {
 export interface TickMemory {
   /** Recent windows per provider, oldest first, for judges that look at history. */
   history: Map<string, WindowSample[]>
-  /** Per-tick increments per provider, oldest first, for sequential judges (controller/evaluate.ts). */
-  increments?: Map<string, WindowSample[]>
+  /** The sequential gates' running analyses (controller/judge-runs.ts), fed each tick's increment. */
+  runs?: JudgeRuns
   /** The rollout as the last tick saw it: what the loop tells the target to let go of when the lease is lost. */
   ref?: RolloutRef
   /** The rollout's steps (kind and spec: fixed at its start), read by the first tick of this holder. */
@@ -267,12 +268,11 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       now,
       providers: ctx.providers(),
       history: (provider) => memory.history.get(provider) ?? [],
-      increments: (provider) => memory.increments?.get(provider) ?? [],
+      runs: (memory.runs ??= new JudgeRuns()),
       timeoutMs: Math.min(spec.intervalMs, 10_000),
     })
     metrics?.evaluated(rolloutId, spec.name, evaluations)
     rememberWindows(memory.history, evaluations)
-    rememberIncrements((memory.increments ??= new Map()), evaluations)
     const lookback = streakLookback(spec.gates)
     if (memory.recent?.lookback !== lookback) {
       const [results = []] = await store.evidence.gateResultsFor([rolloutId], { last: lookback })

@@ -25,7 +25,7 @@ import type { TelemetryProvider } from '../../controller/telemetry/provider.ts'
 import type { Bus } from '../../schema/events/bus.ts'
 import { MemoryBus, RedisBus } from '../../schema/events/index.ts'
 import { openStore, type Store } from '../../schema/store/index.ts'
-import { judgeMsPerTickByAge } from './judge-age.ts'
+import { type JudgeAgeResult, judgeMsPerTickByAge } from './judge-age.ts'
 import { CountingLeases, findProcess, processCpuMicros, recordInto } from './probes.ts'
 import { seedActiveRollouts, SEEDED_WEIGHT } from './seed.ts'
 import {
@@ -69,8 +69,8 @@ export interface ControllerBenchSummary {
   machine: { cores: number; loadAverage: number[]; node: string }
   results: (StoreResult | { store: BenchStore; skipped: string })[]
   largestSustained: Partial<Record<BenchStore, number | null>>
-  /** CPU ms of the two sequential gates per tick by increments held (analysis age; see judge-age.ts). */
-  sequentialJudgeMsPerTickByIncrements: Record<string, number>
+  /** CPU ms of the two sequential gates per tick by analysis age in increments, with runs and re-judging everything (judge-age.ts). */
+  sequentialJudgeMsPerTickByIncrements: JudgeAgeResult
   elapsedSeconds: number
 }
 

@@ -3,8 +3,11 @@ import type { WindowSample } from '../../controller/telemetry/provider.ts'
 import { benchSpec } from './seed.ts'
 import { CANARY_VERSION, STABLE_VERSION } from './traffic.ts'
 
-/** Increments a tick keeps after 1 minute, 10 minutes, 1 hour and 5 hours of 5 s ticks (the last is INCREMENT_LIMIT). */
-export const AGES = [12, 120, 720, 3600] as const
+/** Analysis ages in increments: 1 minute, 10 minutes, 1 hour, 5 hours and a day of 5 s ticks. */
+export const AGES = [12, 120, 720, 3600, 17_280] as const
+
+/** Re-judging every increment each tick is measured up to this age only (it is the slow baseline). */
+const RECOMPUTE_AGES_UP_TO = 3600
 
 function increment(index: number, intervalMs: number): WindowSample {
   const start = new Date(1_800_000_000_000 + index * intervalMs)
@@ -19,23 +22,56 @@ function increment(index: number, intervalMs: number): WindowSample {
   return { provider: 'builtin', start, end, canaryWeight: 25, canary: version(CANARY_VERSION, 25 * seconds), baseline: version(STABLE_VERSION, 75 * seconds) }
 }
 
+export interface JudgeAgeResult {
+  /** CPU ms per tick of the two gates' runs (what the controller does): one increment added and judged. */
+  run: Record<string, number>
+  /** The same tick judged by re-reading every increment (the pure `judge(history)`, the loop before runs): the baseline. */
+  recompute: Record<string, number>
+}
+
 /**
  * CPU milliseconds the benchmark's two sequential gates take per tick once the analysis holds
- * `n` increments: the judges re-read every increment of the step on every tick, so a tick's
- * cost grows with the analysis's age. The ramp itself measures young analyses (a new
- * controller starts with no increments); this shows what older ones cost.
+ * `n` increments, both ways: a run kept between ticks (constant in n) and, as the baseline in
+ * the same process, re-judging the whole history (linear in n). The ramp itself measures young
+ * analyses (a new controller starts with no evidence); this shows what older ones cost.
  */
-export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Record<string, number> {
+export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): JudgeAgeResult {
   const spec = benchSpec('bench-judge-age', intervalSeconds)
-  const result: Record<string, number> = {}
+  const result: JudgeAgeResult = { run: {}, recompute: {} }
+  const judges = spec.gates.map((gate) => ({ gate, judge: judgeFor(gate.judge) }))
+  const ms = (used: NodeJS.CpuUsage, ticks: number): number => Math.round(((used.user + used.system) / 1000 / ticks) * 1000) / 1000
+  // Warm-up, so the first age does not pay for compiling the judges (a cold run's first
+  // few hundred verdicts cost ten times a warm one's).
+  for (let round = 0; round < 3; round++) {
+    for (const { gate, judge } of judges) {
+      const run = judge.start!(gate)
+      for (let i = 0; i < 720; i++) {
+        run.add(increment(i, intervalSeconds * 1000))
+        run.verdict()
+      }
+    }
+  }
   for (const n of AGES) {
-    const samples = Array.from({ length: n }, (_, i) => increment(i, intervalSeconds * 1000))
-    const judges = spec.gates.map((gate) => ({ gate, judge: judgeFor(gate.judge) }))
-    for (const { gate, judge } of judges) judge.judge(samples, gate)
+    const samples = Array.from({ length: n + repeats }, (_, i) => increment(i, intervalSeconds * 1000))
+    const runs = judges.map(({ gate, judge }) => {
+      const run = judge.start!(gate)
+      for (let i = 0; i < n; i++) run.add(samples[i]!)
+      return run
+    })
     const before = process.cpuUsage()
-    for (let r = 0; r < repeats; r++) for (const { gate, judge } of judges) judge.judge(samples, gate)
-    const used = process.cpuUsage(before)
-    result[String(n)] = Math.round(((used.user + used.system) / 1000 / repeats) * 100) / 100
+    for (let r = 0; r < repeats; r++) {
+      for (const run of runs) {
+        run.add(samples[n + r]!)
+        run.verdict()
+      }
+    }
+    result.run[String(n)] = ms(process.cpuUsage(before), repeats)
+    if (n > RECOMPUTE_AGES_UP_TO) continue
+    const history = samples.slice(0, n)
+    for (const { gate, judge } of judges) judge.judge(history, gate)
+    const start = process.cpuUsage()
+    for (let r = 0; r < repeats; r++) for (const { gate, judge } of judges) judge.judge(history, gate)
+    result.recompute[String(n)] = ms(process.cpuUsage(start), repeats)
   }
   return result
 }

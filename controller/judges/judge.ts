@@ -23,4 +23,22 @@ export interface GateVerdict {
 export interface Judge {
   readonly kind: string
   judge(history: readonly WindowSample[], gate: GateSpec): GateVerdict
+  /**
+   * Judges that multiply evidence over time (sequential): a running analysis of `gate`, fed
+   * one window at a time. `judge(history)` equals a run fed `history`.
+   */
+  start?(gate: GateSpec): JudgeRun
+}
+
+/**
+ * A running analysis: fed windows oldest first, it keeps only what its tests need (running
+ * sums), never the windows, so a tick costs the same in an analysis's first minute and its
+ * fifth hour, and its evidence is one growing product however long it runs.
+ */
+export interface JudgeRun {
+  /** Windows added so far. */
+  readonly samples: number
+  add(sample: WindowSample): void
+  /** The verdict on everything added so far. */
+  verdict(): GateVerdict
 }

@@ -2,8 +2,9 @@
  * The sequential judge evaluated at EVERY tick, the way the controller runs it: simulated
  * requests are recorded into the proxy's real per-second counters (RedMetrics), read by the
  * real built-in provider, and judged by the real evaluateGates, which hands sequential judges
- * the per-tick increments (controller/evaluate.ts: incrementWindow) kept between ticks with
- * rememberIncrements. Ticks fall anywhere inside a second and drift, as a real loop's do.
+ * the per-tick increments (controller/evaluate.ts: incrementWindow), each added to the gate's
+ * run kept between ticks (controller/judge-runs.ts). Ticks fall anywhere inside a second and
+ * drift, as a real loop's do.
  *
  * Fixed seeds: these cannot flake. What they show: on healthy (A/A) traffic across weight
  * changes the chance of ever failing stays within alpha although the judge looks every
@@ -13,7 +14,8 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { assertSpec } from '../../schema/spec.ts'
-import { evaluateGates, incrementWindow, rememberIncrements } from '../evaluate.ts'
+import { evaluateGates, incrementWindow } from '../evaluate.ts'
+import { JudgeRuns } from '../judge-runs.ts'
 import { RedMetrics } from '../proxy/red-metrics.ts'
 import { BuiltinProvider } from '../telemetry/builtin.ts'
 import type { TelemetryProvider, WindowQuery, WindowSample } from '../telemetry/provider.ts'
@@ -57,7 +59,7 @@ async function run(random: () => number, s: Scenario, { stopAtFirst = true } = {
   const spec = specFor(s)
   const metrics = new RedMetrics({ retentionSeconds: 900 })
   const providers = new Map([['builtin', new BuiltinProvider(() => metrics)]])
-  const increments = new Map<string, WindowSample[]>()
+  const runs = new JudgeRuns()
   const history = new Map<string, WindowSample[]>()
   const result: RunResult = { firstFail: null, firstPass: null, canaryRequestsJudged: 0, canaryRequestsServed: 0 }
   // Requests not yet recorded, in time order, so a tick sees exactly what happened before it.
@@ -102,10 +104,9 @@ async function run(random: () => number, s: Scenario, { stopAtFirst = true } = {
         now,
         providers,
         history: (p) => history.get(p) ?? [],
-        increments: (p) => increments.get(p) ?? [],
+        runs,
         timeoutMs: 10_000,
       })
-      rememberIncrements(increments, [evaluation!])
       const { verdict } = evaluation!.verdict
       const at = (now - EPOCH) / 1000
       result.canaryRequestsJudged = Number(evaluation!.verdict.evidence['canaryRequestsTotal'] ?? result.canaryRequestsJudged)
@@ -220,6 +221,50 @@ describe('per-tick increments (controller/evaluate.ts)', () => {
     expect(results[0]!.verdict).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'builtin failed: scrape failed' })
     expect(results[0]!.increment).toBeNull()
     expect(results[1]!.verdict.reason).not.toMatch(/scrape failed/)
+  })
+
+  /** Counts for any window: 100 requests a second, 10 % on the canary, 1 % errors on both sides, in whole requests. */
+  const steady: TelemetryProvider = {
+    kind: 'builtin',
+    sample: async (q: WindowQuery) => {
+      const seconds = (q.end.getTime() - q.start.getTime()) / 1000
+      const version = (name: string, requests: number) => ({ version: name, requests, errors: Math.floor(requests / 100), values: { errorRate: 0.01 } })
+      return { provider: 'builtin', start: q.start, end: q.end, canaryWeight: q.canaryWeight, canary: version('v2', Math.round(10 * seconds)), baseline: version('v1', Math.round(90 * seconds)) }
+    },
+    ping: async () => undefined,
+  }
+  const gateSpec = (alpha: number) =>
+    assertSpec({
+      name: 'sim',
+      target: { kind: 'process', listen: '127.0.0.1:9', command: ['node', 'x.mjs'] },
+      strategy: { canary: { steps: [{ setWeight: 10 }, { analyze: { min: '1s' } }] } },
+      gates: [{ name: 'errors', signal: 'errorRate', judge: { kind: 'sequential', alpha } }],
+    })
+  const tickAt = async (spec: ReturnType<typeof gateSpec>, runs: JudgeRuns, now: number) => {
+    const [result] = await evaluateGates({ spec, canaryVersion: 'v2', baselineVersion: 'v1', canaryWeight: 10, stepStartedAt: T, now, providers: new Map([['builtin', steady]]), runs, timeoutMs: 1000 })
+    return result!
+  }
+
+  it('keeps every increment of a long analysis in one running product: 4,000 ticks, 4,000 intervals (no sliding window)', async () => {
+    const spec = gateSpec(0.01)
+    const runs = new JudgeRuns()
+    let last = null as Awaited<ReturnType<typeof tickAt>> | null
+    for (let i = 1; i <= 4000; i++) last = await tickAt(spec, runs, T + i * 1000 + 250)
+    expect(last!.verdict.evidence).toMatchObject({ intervals: 4000, canaryRequestsTotal: 40_000, baselineRequestsTotal: 360_000, since: new Date(T).toISOString() })
+  })
+
+  it('a gate whose settings change starts a new run; the same settings re-parsed keep it; a gate dropped and re-added starts afresh', async () => {
+    const runs = new JudgeRuns()
+    for (let i = 1; i <= 10; i++) await tickAt(gateSpec(0.01), runs, T + i * 1000 + 250)
+    // A spec parsed again with the same settings (new objects): the run goes on.
+    expect((await tickAt(gateSpec(0.01), runs, T + 11_250)).verdict.evidence['intervals']).toBe(11)
+    // Another alpha: evidence restarts from this tick's increment, judged at the new settings only.
+    const changed = await tickAt(gateSpec(0.05), runs, T + 12_250)
+    expect(changed.verdict.evidence).toMatchObject({ intervals: 1, alpha: 0.05, since: new Date(T + 11_000).toISOString() })
+    // A tick without the gate forgets its run.
+    const none = assertSpec({ ...gateSpec(0.05), gates: [{ name: 'slow', signal: 'latencyP95', judge: { kind: 'threshold', max: 1 } }] })
+    await evaluateGates({ spec: none, canaryVersion: 'v2', baselineVersion: 'v1', canaryWeight: 10, stepStartedAt: T, now: T + 13_250, providers: new Map([['builtin', steady]]), runs, timeoutMs: 1000 })
+    expect((await tickAt(gateSpec(0.05), runs, T + 14_250)).verdict.evidence['intervals']).toBe(1)
   })
 
   it('says "collecting", not missing data, in the first second of a step', async () => {

@@ -305,23 +305,48 @@ describe('the sequential judge on latency', () => {
   })
 })
 
-describe('the per-window cache of the latency comparisons', () => {
-  it('gives the verdict fresh copies of the windows give, tick after tick and per margin', () => {
+describe('running analyses (judge.start): fed window by window', () => {
+  it('latency: at every tick, the verdict of the whole history judged at once, per margin, and asking twice changes nothing', () => {
     const seconds = simulateSeconds(seededRandom(12), { requestsPerSecond: 100, weightAt: () => 20, baselineErrorAt: () => 0, canaryErrorAt: () => 0, baselineLatency: lognormal(0.04, 0.3), canaryLatency: lognormal(0.046, 0.3) }, 90)
     const history = loopWindows(seconds, [{ start: 0, seconds: 90, weight: 20 }], { disjoint: true })
     const tight: SequentialJudgeSpec = { ...spec, margin: 0.05 }
-    // Tick by tick on the same window objects (cached after their first tick), both margins on the same windows.
     const verdicts = new Set<string>()
-    for (let n = 1; n <= history.length; n++) {
-      for (const judge of [spec, tight]) {
-        const cached = judgeSequential(judge, history.slice(0, n), p95)
-        const fresh = judgeSequential(judge, structuredClone(history.slice(0, n)), p95)
-        expect(cached).toEqual(fresh)
-        verdicts.add(`${judge.margin ?? 'default'} ${cached.verdict}`)
+    for (const settings of [spec, tight]) {
+      const run = judgeFor(settings).start!(p95)
+      for (let n = 1; n <= history.length; n++) {
+        run.add(history[n - 1]!)
+        const running = run.verdict()
+        expect(run.verdict()).toEqual(running)
+        expect(running).toEqual(judgeSequential(settings, structuredClone(history.slice(0, n)), p95))
+        verdicts.add(`${settings.margin ?? 'default'} ${running.verdict}`)
       }
+      expect(run.samples).toBe(history.length)
     }
-    // The margins lead to different verdicts on these windows: a shared cache entry would show.
+    // The margins lead to different verdicts on these windows: runs sharing state would show.
     expect(verdicts).toEqual(new Set(['default INCONCLUSIVE', 'default PASS', '0.05 INCONCLUSIVE']))
+  })
+
+  it('errors: at every tick, the verdict of the whole history, overlapping windows and weight changes included', () => {
+    const random = seededRandom(21)
+    const seconds = simulateSeconds(random, { requestsPerSecond: 200, weightAt: (t) => (t < 60 ? 5 : 25), baselineErrorAt: () => 0.005, canaryErrorAt: (t) => (t < 100 ? 0.005 : 0.03) }, 160)
+    const history = loopWindows(seconds, [{ start: 0, seconds: 60, weight: 5 }, { start: 60, seconds: 100, weight: 25 }])
+    const run = judgeFor(spec).start!(errors)
+    const seen = new Set<string>()
+    history.forEach((window, i) => {
+      run.add(window)
+      const running = run.verdict()
+      expect(running).toEqual(judgeSequential(spec, history.slice(0, i + 1), errors))
+      seen.add(running.verdict)
+    })
+    expect(seen).toContain('FAIL')
+  })
+
+  it('before any window: INCONCLUSIVE for want of data, never PASS; settings it cannot use say why on every verdict', () => {
+    expect(judgeFor(spec).start!(errors).verdict()).toMatchObject({ verdict: 'INCONCLUSIVE', evidence: { state: 'no-data' } })
+    const refused = judgeFor({ ...spec, alpha: 2 }).start!(errors)
+    refused.add(windowOf({ canary: 0.01, baseline: 0.01 }))
+    expect(refused.verdict()).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'alpha must be in (0, 1), got 2', evidence: { state: 'unsupported' } })
+    expect(refused.samples).toBe(1)
   })
 })
 

@@ -30,27 +30,30 @@
  * It catches clear slowdowns (more than one 10 % histogram bucket between the compared
  * quantiles); for small latency margins use the relative judge.
  *
- * History. The controller (controller/evaluate.ts) hands this judge the per-tick increments
- * of the rollout: each tick's own interval, on whole seconds, disjoint from all others, so
- * every tick's requests are used once and the e-values are running products over new data
- * only. Given overlapping windows instead (other callers), stats/increments.ts cuts them into
+ * History. The controller (controller/evaluate.ts) keeps a running analysis per gate
+ * ({@link startSequential}, a JudgeRun) and adds each tick's own interval to it: on whole
+ * seconds, disjoint from all others, so every tick's requests are used once and the e-values
+ * are running products over new data only. A run keeps running sums, never the windows, so
+ * a tick costs the same at any age of the analysis. `judge(history)` is a run fed the whole
+ * history. Given overlapping windows (other callers), stats/increments.ts cuts them into
  * disjoint intervals (differences of growing windows, then whole windows that start after
  * the last one used), so no request is ever counted twice. Evidence accumulates over the
  * whole rollout, across steps and weights (valid: p0 is per interval), so the false-alarm
  * bound alpha holds per rollout, not per step. The math: docs/sequential.md.
  *
- * Pure: no I/O, no clock, no randomness. Cost per call: O(windows × grid).
+ * Pure: no I/O, no clock, no randomness. Cost per window added: O(grid); per verdict: O(grid),
+ * plus O(bins) for the error ratio's estimate and bound when an interval with errors came.
  */
 import type { GateSpec, SequentialJudgeSpec } from '../../schema/spec.ts'
 import type { BuiltinSignal } from '../../schema/spec/signals.ts'
 import type { Json } from '../../schema/store/models.ts'
 import type { VersionWindow, WindowSample } from '../telemetry/provider.ts'
 import { formatRatio, formatValue, formatWindowSeconds, labelOf, valueKey } from './format.ts'
-import type { GateVerdict, Judge } from './judge.ts'
+import type { GateVerdict, Judge, JudgeRun } from './judge.ts'
 import { type Thresholds, evidenceOf, finite } from './reading.ts'
 import { RATIO_FLOORS } from './relative.ts'
 import { type CountIncrement, DEFAULT_FAIL_RATIOS, DEFAULT_PASS_RATIOS, ErrorShareTest } from './stats/error-share.ts'
-import { countIncrements, disjointSamples, poolIncrements } from './stats/increments.ts'
+import { DisjointCutter, IncrementCutter, IncrementPooler, type TimedIncrement } from './stats/increments.ts'
 import { rateMargin } from './stats/rate-margin.ts'
 import type { ShiftSummary } from './stats/latency-shift.ts'
 import { LatencyTailTest, type ThresholdSummary, validBuckets } from './stats/latency-tail.ts'
@@ -126,8 +129,19 @@ export function sequentialSupport(gate: GateSpec): { ok: true; test: 'errors' | 
   return { ok: false, reason: `the sequential judge supports error counts (errorRate, traceErrorRate, logErrorRatio) and the built-in latencyP50/P95/P99; use the threshold or relative judge for ${gate.signal}` }
 }
 
-/** Pure: judges `history` (oldest first, the current window last) for `gate`. */
+/** Pure: judges `history` (oldest first, the current window last) for `gate`: a run fed `history`. */
 export function judgeSequential(spec: SequentialJudgeSpec, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions = {}): GateVerdict {
+  const run = startSequential(spec, gate, options)
+  for (const sample of history) run.add(sample)
+  return run.verdict()
+}
+
+/**
+ * A running analysis of `gate` (see {@link JudgeRun}): what the controller keeps between
+ * ticks and feeds each tick's increment. Settings it cannot judge with give a run whose
+ * verdict is INCONCLUSIVE with the reason.
+ */
+export function startSequential(spec: SequentialJudgeSpec, gate: GateSpec, options: SequentialOptions = {}): JudgeRun {
   const alpha = spec.alpha
   const support = sequentialSupport(gate)
   // The spec's margin is an allowed increase: percentage points of errors, a share of latency.
@@ -136,19 +150,55 @@ export function judgeSequential(spec: SequentialJudgeSpec, history: readonly Win
   const margin = options.margin ?? latencyMargin ?? (errorTest ? (spec.maxRatio ?? SEQUENTIAL_DEFAULTS.errorRatio) : SEQUENTIAL_DEFAULTS.margin)
   const rateMarginOption = !errorTest ? null : options.rateMargin === undefined ? (spec.margin ?? SEQUENTIAL_DEFAULTS.rateMargin) : options.rateMargin
   if (rateMarginOption !== null && !(rateMarginOption > 0 && rateMarginOption < 1)) {
-    return plain(gate, history, 'INCONCLUSIVE', `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) }, 'unsupported')
+    return new RefusedRun(gate, `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) })
   }
-  if (!(alpha > 0 && alpha < 1)) return plain(gate, history, 'INCONCLUSIVE', `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) }, 'unsupported')
-  if (!(Number.isFinite(margin) && margin > 1)) return plain(gate, history, 'INCONCLUSIVE', `the margin must be a ratio above 1, got ${margin}`, { alpha }, 'unsupported')
-  if (!support.ok) return plain(gate, history, 'INCONCLUSIVE', support.reason, { alpha }, 'unsupported')
-  if (history.length === 0) return plain(gate, history, 'INCONCLUSIVE', `no telemetry window for ${valueKey(gate)} yet`, { alpha }, 'no-data')
-  return support.test === 'errors'
-    ? judgeErrors(alpha, margin, rateMarginOption, history, gate, options)
-    : judgeLatency(alpha, margin, history, gate, LATENCY_SIGNALS[gate.signal!]!)
+  if (!(alpha > 0 && alpha < 1)) return new RefusedRun(gate, `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) })
+  if (!(Number.isFinite(margin) && margin > 1)) return new RefusedRun(gate, `the margin must be a ratio above 1, got ${margin}`, { alpha })
+  if (!support.ok) return new RefusedRun(gate, support.reason, { alpha })
+  return support.test === 'errors' ? new ErrorRun(alpha, margin, rateMarginOption, gate, options) : new LatencyRun(alpha, margin, gate, LATENCY_SIGNALS[gate.signal!]!)
 }
 
 export function sequentialJudge(spec: SequentialJudgeSpec, options: SequentialOptions = {}): Judge {
-  return { kind: KIND, judge: (history, gate) => judgeSequential(spec, history, gate, options) }
+  return { kind: KIND, judge: (history, gate) => judgeSequential(spec, history, gate, options), start: (gate) => startSequential(spec, gate, options) }
+}
+
+/** What every run keeps: how many windows it saw and the newest, if its dates can be written as evidence (an invalid Date cannot). */
+abstract class Run implements JudgeRun {
+  samples = 0
+  protected latest: WindowSample | undefined
+  protected readonly gate: GateSpec
+
+  constructor(gate: GateSpec) {
+    this.gate = gate
+  }
+
+  add(sample: WindowSample): void {
+    this.samples += 1
+    const valid = (d: unknown): boolean => d instanceof Date && Number.isFinite(d.getTime())
+    this.latest = valid(sample.start) && valid(sample.end) ? sample : undefined
+    this.take(sample)
+  }
+
+  protected abstract take(sample: WindowSample): void
+  abstract verdict(): GateVerdict
+}
+
+/** Settings the judge cannot work with: every verdict says why. */
+class RefusedRun extends Run {
+  readonly #reason: string
+  readonly #extra: { [key: string]: Json }
+
+  constructor(gate: GateSpec, reason: string, extra: { [key: string]: Json }) {
+    super(gate)
+    this.#reason = reason
+    this.#extra = extra
+  }
+
+  protected take(): void {}
+
+  verdict(): GateVerdict {
+    return plain(this.gate, this.latest, 'INCONCLUSIVE', this.#reason, this.#extra, 'unsupported')
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -195,22 +245,71 @@ function readCounts(key: string): (sample: WindowSample) => CountIncrement | str
   }
 }
 
-function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | null, history: readonly WindowSample[], gate: GateSpec, options: SequentialOptions): GateVerdict {
-  const floor = options.errorFloor === undefined ? SEQUENTIAL_DEFAULTS.errorFloor : options.errorFloor
-  const test = new ErrorShareTest({
-    alpha,
-    margin,
-    floor,
-    failRatios: options.failRatios ?? DEFAULT_FAIL_RATIOS,
-    passRatios: options.passRatios ?? DEFAULT_PASS_RATIOS,
-  })
-  const cut = countIncrements(history, readCounts(valueKey(gate)))
-  const pools = poolIncrements(cut.increments, POOL_REQUESTS)
-  let seconds = 0
-  for (const inc of pools) {
-    test.add(inc)
-    seconds += (inc.end - inc.start) / 1000
+class ErrorRun extends Run {
+  readonly #alpha: number
+  readonly #margin: number
+  readonly #rateMargin: number | null
+  readonly #floor: number | null
+  readonly #test: ErrorShareTest
+  readonly #cutter: IncrementCutter
+  readonly #pooler = new IncrementPooler(POOL_REQUESTS)
+  #seconds = 0
+  /** Requests of the disjoint intervals cut so far, pooled or still pending. */
+  #cutRequests = 0
+  #first: TimedIncrement | null = null
+  #last: TimedIncrement | null = null
+
+  constructor(alpha: number, margin: number, rateMarginDelta: number | null, gate: GateSpec, options: SequentialOptions) {
+    super(gate)
+    this.#alpha = alpha
+    this.#margin = margin
+    this.#rateMargin = rateMarginDelta
+    this.#floor = options.errorFloor === undefined ? SEQUENTIAL_DEFAULTS.errorFloor : options.errorFloor
+    this.#test = new ErrorShareTest({
+      alpha,
+      margin,
+      floor: this.#floor,
+      failRatios: options.failRatios ?? DEFAULT_FAIL_RATIOS,
+      passRatios: options.passRatios ?? DEFAULT_PASS_RATIOS,
+    })
+    this.#cutter = new IncrementCutter(readCounts(valueKey(gate)))
   }
+
+  protected take(sample: WindowSample): void {
+    const inc = this.#cutter.push(sample)
+    if (inc === null) return
+    this.#first ??= inc
+    this.#last = inc
+    this.#cutRequests += inc.canaryRequests + inc.baselineRequests
+    for (const pool of this.#pooler.push(inc)) {
+      this.#test.add(pool)
+      this.#seconds += (pool.end - pool.start) / 1000
+    }
+  }
+
+  verdict(): GateVerdict {
+    const gate = this.gate
+    if (this.samples === 0) return plain(gate, undefined, 'INCONCLUSIVE', `no telemetry window for ${valueKey(gate)} yet`, { alpha: this.#alpha }, 'no-data')
+    return errorVerdict(this.#alpha, this.#margin, this.#rateMargin, this.#floor, gate, this.#test, this.#cutter, {
+      seconds: this.#seconds,
+      cutRequests: this.#cutRequests,
+      first: this.#first,
+      last: this.#last,
+      latest: this.latest,
+    })
+  }
+}
+
+interface ErrorProgress {
+  seconds: number
+  cutRequests: number
+  first: TimedIncrement | null
+  last: TimedIncrement | null
+  latest: WindowSample | undefined
+}
+
+function errorVerdict(alpha: number, margin: number, rateMarginDelta: number | null, floor: number | null, gate: GateSpec, test: ErrorShareTest, cut: IncrementCutter, progress: ErrorProgress): GateVerdict {
+  const { seconds, first, last } = progress
   const s = test.summary()
   const { ratioEstimate, ratioUpperBound } = test.ratios()
   const target = Math.log(1 / alpha)
@@ -223,8 +322,6 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
       : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, Math.min(1, 2 * alpha))
   const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor, rateMargin: rateMarginDelta }
   const label = labelOf(gate)
-  const first = cut.increments[0]
-  const last = cut.increments.at(-1)
 
   const extra: { [key: string]: Json } = {
     method: 'error share given the traffic split: uniform mixture of likelihood ratios (anytime-valid e-value)',
@@ -253,8 +350,8 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
     baselineErrorRate: finite(s.baselineRate),
     intervals: s.intervals,
     seconds: finite(seconds),
-    since: first === undefined ? null : new Date(first.start).toISOString(),
-    until: last === undefined ? null : new Date(last.end).toISOString(),
+    since: first === null ? null : new Date(first.start).toISOString(),
+    until: last === null ? null : new Date(last.end).toISOString(),
     windows: { seen: cut.samples, overlapping: cut.overlapping, invalid: cut.invalid, inconsistent: cut.inconsistent },
   }
   const verdict = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
@@ -263,12 +360,11 @@ function judgeErrors(alpha: number, margin: number, rateMarginDelta: number | nu
     value: finite(s.canaryRate),
     baseline: finite(s.baselineRate),
     reason,
-    evidence: evidenceOf(KIND, gate, latestOf(history), thresholds, { ...extra, state }),
+    evidence: evidenceOf(KIND, gate, progress.latest, thresholds, { ...extra, state }),
   })
 
-  if (s.intervals === 0 && cut.increments.length > 0) {
-    const n = cut.increments.reduce((sum, inc) => sum + inc.canaryRequests + inc.baselineRequests, 0)
-    return verdict('INCONCLUSIVE', `collecting evidence: ${counted(n, countedItem(gate))} so far; the test counts pools of at least ${POOL_REQUESTS}`, 'collecting')
+  if (s.intervals === 0 && first !== null) {
+    return verdict('INCONCLUSIVE', `collecting evidence: ${counted(progress.cutRequests, countedItem(gate))} so far; the test counts pools of at least ${POOL_REQUESTS}`, 'collecting')
   }
   if (s.intervals === 0) {
     const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
@@ -341,133 +437,147 @@ function quantilesOf(version: VersionWindow): QuantileWindow | null {
   return { requests, quantiles: { 0.5: p50, 0.95: p95, 0.99: p99 } }
 }
 
-/**
- * Each window's quantile comparisons, per gate setting (quantile and margin). A window's
- * e-values depend on that window alone, and the controller hands the judge the same window
- * objects every tick of the analysis: computed once, a tick costs additions instead of a
- * beta-binomial tail per window and pair (the beta-binomial tails were most of an old
- * analysis's judging). Windows are never changed after they are made.
- */
-const windowLogECache = new WeakMap<WindowSample, Map<string, { fails: number[]; passes: number[] }>>()
+/** The latest disjoint windows whose canary / baseline ratio gives a PASS's headroom (their median). */
+const HEADROOM_WINDOWS = 256
 
-function windowLogE(sample: WindowSample, setting: string, compute: () => { fails: number[]; passes: number[] }): { fails: number[]; passes: number[] } {
-  let bySetting = windowLogECache.get(sample)
-  if (bySetting === undefined) windowLogECache.set(sample, (bySetting = new Map()))
-  let logE = bySetting.get(setting)
-  if (logE === undefined) bySetting.set(setting, (logE = compute()))
-  return logE
+/** The proxy's latency histograms of both versions, when they share one layout: its bucket count. */
+function histogramLayout(s: WindowSample): number | null {
+  const c = s.canary.latencyHistogram
+  const b = s.baseline.latencyHistogram
+  return validBuckets(c) && validBuckets(b) && c.length === b.length ? c.length : null
 }
 
-function judgeLatency(alpha: number, margin: number, history: readonly WindowSample[], gate: GateSpec, g: LatencyQuantile): GateVerdict {
-  const key = valueKey(gate)
-  const label = labelOf(gate)
-  const target = Math.log(1 / alpha)
-  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin }
-  const latest = latestOf(history)
-  const plainLatency = (v: GateVerdict['verdict'], reason: string, state: SequentialState, extra: { [key: string]: Json } = {}): GateVerdict => ({
-    gate: gate.name,
-    verdict: v,
-    value: finite(latest?.canary.values[key]),
-    baseline: finite(latest?.baseline.values[key]),
-    reason,
-    evidence: evidenceOf(KIND, gate, latest, thresholds, { alpha, threshold: 1 / alpha, margin, ...extra, state }),
-  })
-  const foreign = history.filter((s) => s.provider !== 'builtin').length
-  if (foreign > 0) {
-    return plainLatency('INCONCLUSIVE', `the sequential latency test reads the quantiles of Sentra's proxy (10 % buckets); ${latest?.provider ?? 'this'} provider's quantiles have an unknown resolution: use the relative judge`, 'unsupported')
+class LatencyRun extends Run {
+  readonly #alpha: number
+  readonly #margin: number
+  readonly #g: LatencyQuantile
+  readonly #fails: ReturnType<typeof failPairs>
+  readonly #passes: ReturnType<typeof passPairs>
+  readonly #slower: PairedBets
+  readonly #notSlower: PairedBets
+  readonly #cut = new DisjointCutter((s) => quantilesOf(s.canary) !== null && quantilesOf(s.baseline) !== null)
+  /** FAIL from per-request counts when the windows carry the proxy's histograms (stats/latency-tail.ts). */
+  readonly #tailCut = new DisjointCutter((s) => histogramLayout(s) !== null)
+  #tail: { test: LatencyTailTest; buckets: number; windows: number } | null = null
+  #foreign = 0
+  /** Whether a window counted requests but the canary had none (low traffic): waiting, not missing data. */
+  #countedNoCanary = false
+  #disjoint = 0
+  #canaryRequests = 0
+  #newest: WindowSample | undefined
+  readonly #ratios: number[] = []
+
+  constructor(alpha: number, margin: number, gate: GateSpec, g: LatencyQuantile) {
+    super(gate)
+    this.#alpha = alpha
+    this.#margin = margin
+    this.#g = g
+    this.#fails = failPairs(g)
+    this.#passes = passPairs(g)
+    this.#slower = new PairedBets(this.#fails.length, alpha)
+    this.#notSlower = new PairedBets(this.#passes.length, alpha)
   }
 
-  const usable = (s: WindowSample): boolean => quantilesOf(s.canary) !== null && quantilesOf(s.baseline) !== null
-  const cut = disjointSamples(history, usable)
-  const fails = failPairs(g)
-  const passes = passPairs(g)
-  const slower = new PairedBets(fails.length, alpha)
-  const notSlower = new PairedBets(passes.length, alpha)
-  let canaryRequests = 0
-  for (const sample of cut.samples) {
-    const c = quantilesOf(sample.canary)!
-    const b = quantilesOf(sample.baseline)!
-    canaryRequests += c.requests
-    const logE = windowLogE(sample, `${g}|${margin}`, () => ({ fails: fails.map((pair) => slowerLogE(c, b, pair)), passes: passes.map((pair) => notSlowerLogE(c, b, pair, margin)) }))
-    slower.add(logE.fails)
-    notSlower.add(logE.passes)
+  protected take(sample: WindowSample): void {
+    if (sample.provider !== 'builtin') this.#foreign += 1
+    if (sample.canary.requests === 0 && sample.baseline.requests !== null && sample.baseline.requests >= 0) this.#countedNoCanary = true
+    if (this.#cut.push(sample)) {
+      const c = quantilesOf(sample.canary)!
+      const b = quantilesOf(sample.baseline)!
+      this.#canaryRequests += c.requests
+      this.#slower.add(this.#fails.map((pair) => slowerLogE(c, b, pair)))
+      this.#notSlower.add(this.#passes.map((pair) => notSlowerLogE(c, b, pair, this.#margin)))
+      this.#disjoint += 1
+      this.#newest = sample
+      const key = valueKey(this.gate)
+      const ratio = finite(sample.canary.values[key])! / finite(sample.baseline.values[key])!
+      if (Number.isFinite(ratio)) {
+        this.#ratios.push(ratio)
+        if (this.#ratios.length > HEADROOM_WINDOWS) this.#ratios.shift()
+      }
+    }
+    if (this.#tailCut.push(sample)) {
+      const buckets = histogramLayout(sample)!
+      this.#tail ??= { test: new LatencyTailTest(tailQuantiles(this.#g), this.#alpha, buckets), buckets, windows: 0 }
+      if (buckets === this.#tail.buckets) {
+        this.#tail.test.add(sample.canary.latencyHistogram!, sample.baseline.latencyHistogram!)
+        this.#tail.windows += 1
+      }
+    }
   }
-  // FAIL from per-request counts when the windows carry the proxy's histograms (stats/latency-tail.ts).
-  const tail = tailTest(history, g, alpha)
-  const failLogE = tail?.test.logE ?? slower.logE
-  const newest = cut.samples.at(-1)
-  const extra: { [key: string]: Json } = {
-    method: tail
-      ? 'FAIL: share of requests slower than the baseline’s earlier quantiles (error-share test) averaged with a bucket-score permutation test of a shift, over disjoint windows; PASS: quantile counts with a distribution-free beta-binomial null, betting e-process'
-      : 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
-    eValue: finite(Math.exp(failLogE)),
-    log10EValue: finite(failLogE / Math.LN10),
-    tail: tail === null ? null : tail.test.thresholds().map((t) => ({ quantile: t.quantile, intervals: t.intervals, canaryRequests: t.canaryRequests, canarySlow: t.canarySlow, baselineRequests: t.baselineRequests, baselineSlow: t.baselineSlow, eValue: finite(Math.exp(t.logE)) })),
-    shift: tail === null ? null : shiftEvidence(tail.test.shift()),
-    passEValue: finite(Math.exp(notSlower.logE)),
-    log10PassEValue: finite(notSlower.logE / Math.LN10),
-    disjointWindows: cut.samples.length,
-    slowerWindows: slower.hits,
-    notSlowerWindows: notSlower.hits,
-    canaryRequestsTotal: canaryRequests,
-    windows: { seen: history.length, overlapping: cut.overlapping, unusable: cut.unusable },
-    pairs: fails.map((p) => `canary p${p.canary * 100} > baseline p${p.baseline * 100}`),
-  }
-  if (newest === undefined) {
-    // The proxy answered but the canary had no request yet (low traffic): waiting, not missing data.
-    const counted = history.some((s) => s.canary.requests === 0 && s.baseline.requests !== null && s.baseline.requests >= 0)
-    if (counted) return plainLatency('INCONCLUSIVE', `collecting evidence: no canary request with a latency yet (${plural(history.length, 'window')})`, 'collecting', extra)
-    return plainLatency('INCONCLUSIVE', `no window with ${label} quantiles and request counts for both versions yet`, 'no-data', extra)
-  }
-  const c = finite(newest.canary.values[key])!
-  const b = finite(newest.baseline.values[key])!
-  const values = `${label} ${formatValue(c, 'seconds')} vs ${formatValue(b, 'seconds')} baseline in the latest disjoint window`
-  const windows = plural(cut.samples.length, 'disjoint window')
-  const result = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
-    ...plainLatency(v, reason, state, extra),
-    value: c,
-    baseline: b,
-  })
-  const needed = formatE(1 / alpha)
-  if (tail !== null && failLogE >= target) {
-    return result('FAIL', `${values}: ${tailText(tail.test.thresholds(), tail.test.shift(), tail.windows)}; e-value ${formatLogE(failLogE)} ≥ ${needed} = 1/alpha`, 'regression')
-  }
-  if (tail === null && slower.logE >= target) {
-    return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
-  }
-  if (notSlower.logE >= target) {
-    const ratios = cut.samples.map((w) => finite(w.canary.values[key])! / finite(w.baseline.values[key])!).filter((r) => Number.isFinite(r))
-    return passVerdict(result('PASS', `${values}: not ${formatRatio(margin)} slower in ${notSlower.hits} of ${windows}; e-value ${formatLogE(notSlower.logE)} ≥ ${needed} = 1/alpha`, 'non-inferior'), 'latency', ratioHeadroom(median(ratios), margin))
-  }
-  return result(
-    'INCONCLUSIVE',
-    `collecting evidence: e-value ${formatLogE(failLogE)} of ${needed} needed to fail, ${formatLogE(notSlower.logE)} of ${needed} to pass (not ${formatRatio(margin)} slower); ${values}; ${windows}`,
-    'collecting',
-  )
-}
 
-/**
- * The tail test over the disjoint windows whose canary and baseline both carry the proxy's
- * latency histogram (same layout); null when none does (another caller's windows).
- */
-function tailTest(history: readonly WindowSample[], g: LatencyQuantile, alpha: number): { test: LatencyTailTest; windows: number } | null {
-  const layout = (s: WindowSample): number | null => {
-    const c = s.canary.latencyHistogram
-    const b = s.baseline.latencyHistogram
-    return validBuckets(c) && validBuckets(b) && c.length === b.length ? c.length : null
+  verdict(): GateVerdict {
+    const gate = this.gate
+    const alpha = this.#alpha
+    const margin = this.#margin
+    const key = valueKey(gate)
+    const label = labelOf(gate)
+    const target = Math.log(1 / alpha)
+    const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin }
+    const latest = this.latest
+    if (this.samples === 0) return plain(gate, undefined, 'INCONCLUSIVE', `no telemetry window for ${key} yet`, { alpha }, 'no-data')
+    const plainLatency = (v: GateVerdict['verdict'], reason: string, state: SequentialState, extra: { [key: string]: Json } = {}): GateVerdict => ({
+      gate: gate.name,
+      verdict: v,
+      value: finite(latest?.canary.values[key]),
+      baseline: finite(latest?.baseline.values[key]),
+      reason,
+      evidence: evidenceOf(KIND, gate, latest, thresholds, { alpha, threshold: 1 / alpha, margin, ...extra, state }),
+    })
+    if (this.#foreign > 0) {
+      return plainLatency('INCONCLUSIVE', `the sequential latency test reads the quantiles of Sentra's proxy (10 % buckets); ${latest?.provider ?? 'this'} provider's quantiles have an unknown resolution: use the relative judge`, 'unsupported')
+    }
+    const slower = this.#slower
+    const notSlower = this.#notSlower
+    const tail = this.#tail
+    const failLogE = tail?.test.logE ?? slower.logE
+    const newest = this.#newest
+    const extra: { [key: string]: Json } = {
+      method: tail
+        ? 'FAIL: share of requests slower than the baseline’s earlier quantiles (error-share test) averaged with a bucket-score permutation test of a shift, over disjoint windows; PASS: quantile counts with a distribution-free beta-binomial null, betting e-process'
+        : 'quantile exceedance counts with a distribution-free beta-binomial null, betting e-process over disjoint windows',
+      eValue: finite(Math.exp(failLogE)),
+      log10EValue: finite(failLogE / Math.LN10),
+      tail: tail === null ? null : tail.test.thresholds().map((t) => ({ quantile: t.quantile, intervals: t.intervals, canaryRequests: t.canaryRequests, canarySlow: t.canarySlow, baselineRequests: t.baselineRequests, baselineSlow: t.baselineSlow, eValue: finite(Math.exp(t.logE)) })),
+      shift: tail === null ? null : shiftEvidence(tail.test.shift()),
+      passEValue: finite(Math.exp(notSlower.logE)),
+      log10PassEValue: finite(notSlower.logE / Math.LN10),
+      disjointWindows: this.#disjoint,
+      slowerWindows: slower.hits,
+      notSlowerWindows: notSlower.hits,
+      canaryRequestsTotal: this.#canaryRequests,
+      windows: { seen: this.samples, overlapping: this.#cut.overlapping, unusable: this.#cut.unusable },
+      pairs: this.#fails.map((p) => `canary p${p.canary * 100} > baseline p${p.baseline * 100}`),
+    }
+    if (newest === undefined) {
+      if (this.#countedNoCanary) return plainLatency('INCONCLUSIVE', `collecting evidence: no canary request with a latency yet (${plural(this.samples, 'window')})`, 'collecting', extra)
+      return plainLatency('INCONCLUSIVE', `no window with ${label} quantiles and request counts for both versions yet`, 'no-data', extra)
+    }
+    const c = finite(newest.canary.values[key])!
+    const b = finite(newest.baseline.values[key])!
+    const values = `${label} ${formatValue(c, 'seconds')} vs ${formatValue(b, 'seconds')} baseline in the latest disjoint window`
+    const windows = plural(this.#disjoint, 'disjoint window')
+    const result = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
+      ...plainLatency(v, reason, state, extra),
+      value: c,
+      baseline: b,
+    })
+    const needed = formatE(1 / alpha)
+    if (tail !== null && failLogE >= target) {
+      return result('FAIL', `${values}: ${tailText(tail.test.thresholds(), tail.test.shift(), tail.windows)}; e-value ${formatLogE(failLogE)} ≥ ${needed} = 1/alpha`, 'regression')
+    }
+    if (tail === null && slower.logE >= target) {
+      return result('FAIL', `${values}: the canary is slower in ${slower.hits} of ${windows}; e-value ${formatLogE(slower.logE)} ≥ ${needed} = 1/alpha`, 'regression')
+    }
+    if (notSlower.logE >= target) {
+      return passVerdict(result('PASS', `${values}: not ${formatRatio(margin)} slower in ${notSlower.hits} of ${windows}; e-value ${formatLogE(notSlower.logE)} ≥ ${needed} = 1/alpha`, 'non-inferior'), 'latency', ratioHeadroom(median(this.#ratios), margin))
+    }
+    return result(
+      'INCONCLUSIVE',
+      `collecting evidence: e-value ${formatLogE(failLogE)} of ${needed} needed to fail, ${formatLogE(notSlower.logE)} of ${needed} to pass (not ${formatRatio(margin)} slower); ${values}; ${windows}`,
+      'collecting',
+    )
   }
-  const cut = disjointSamples(history, (s) => layout(s) !== null)
-  const first = cut.samples[0]
-  if (first === undefined) return null
-  const buckets = layout(first)!
-  const test = new LatencyTailTest(tailQuantiles(g), alpha, buckets)
-  let windows = 0
-  for (const sample of cut.samples) {
-    if (layout(sample) !== buckets) continue
-    test.add(sample.canary.latencyHistogram!, sample.baseline.latencyHistogram!)
-    windows += 1
-  }
-  return { test, windows }
 }
 
 /** The baseline quantiles a gate on the g-quantile compares with: g and every higher one. */
@@ -538,16 +648,8 @@ function formatPoints(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(2))} pp`
 }
 
-/** The newest window, if its dates can be written as evidence (an invalid Date cannot). */
-function latestOf(history: readonly WindowSample[]): WindowSample | undefined {
-  const latest = history.at(-1)
-  if (latest === undefined) return undefined
-  const valid = (d: unknown): boolean => d instanceof Date && Number.isFinite(d.getTime())
-  return valid(latest.start) && valid(latest.end) ? latest : undefined
-}
 
-function plain(gate: GateSpec, history: readonly WindowSample[], verdict: GateVerdict['verdict'], reason: string, extra: { [key: string]: Json }, state: SequentialState): GateVerdict {
-  const latest = latestOf(history)
+function plain(gate: GateSpec, latest: WindowSample | undefined, verdict: GateVerdict['verdict'], reason: string, extra: { [key: string]: Json }, state: SequentialState): GateVerdict {
   const key = valueKey(gate)
   return {
     gate: gate.name,

@@ -7,7 +7,8 @@
  * Actuation is instant: the decided weight applies from the next simulated second.
  */
 import { demoSpec } from '../../../controller/demo/spec.ts'
-import { evaluateGates, rememberIncrements } from '../../../controller/evaluate.ts'
+import { evaluateGates } from '../../../controller/evaluate.ts'
+import { JudgeRuns } from '../../../controller/judge-runs.ts'
 import { decide } from '../../../controller/rollout.ts'
 import type { GateInput, MachineState } from '../../../controller/rollout/types.ts'
 import { BuiltinProvider } from '../../../controller/telemetry/builtin.ts'
@@ -73,7 +74,7 @@ class SentraRun implements RuleRun {
   readonly #spec: AppSpec
   readonly #providers: ReadonlyMap<string, TelemetryProvider>
   readonly #history = new Map<string, WindowSample[]>()
-  readonly #increments = new Map<string, WindowSample[]>()
+  readonly #runs = new JudgeRuns()
   /** The gate results the store would hold, for the inconclusive streaks. */
   readonly #results: StreakRecord[] = []
   #state: MachineState
@@ -101,11 +102,10 @@ class SentraRun implements RuleRun {
         now,
         providers: this.#providers,
         history: (provider) => this.#history.get(provider) ?? [],
-        increments: (provider) => this.#increments.get(provider) ?? [],
+        runs: this.#runs,
         timeoutMs: Math.min(spec.intervalMs, 10_000),
       })
       rememberWindows(this.#history, evaluations)
-      rememberIncrements(this.#increments, evaluations)
       const recent = this.#results.slice(-streakLookback(spec.gates))
       gates = gateInputs(evaluations, inconclusiveStreaks(recent, state.stepIndex, state.stepStartedAt))
       const at = new Date(now)

@@ -141,9 +141,18 @@ function checkRatios(name: string, ratios: readonly number[], below1: boolean): 
 }
 
 /**
+ * The canary shares of intervals with errors are kept in bins this wide (1/4096): a
+ * running analysis keeps at most 4,097 bins however long it runs. A bin holds its intervals'
+ * error count and their error-weighted mean share, so S(θ) is exact while a bin's intervals
+ * share one p0 (a steady split) and otherwise off by a second-order term: ln(1 + (θ − 1)·p)
+ * is smooth in p, and p varies by at most 1/4096 within a bin.
+ */
+const P0_BINS = 4096
+
+/**
  * Accumulates disjoint intervals and answers the tests. Cheap: O(grid) per interval for the
- * e-values; the confidence bound keeps the (p0, n) of intervals with errors and costs
- * O(intervals with errors × 120) when asked.
+ * e-values; the ratio's estimate and confidence bound read the binned (p0, n) of intervals
+ * with errors and cost O(bins × 120) when asked, at most once per interval with errors.
  */
 export class ErrorShareTest {
   readonly #alpha: number
@@ -162,9 +171,12 @@ export class ErrorShareTest {
   #canaryErrors = 0
   #baselineRequests = 0
   #baselineErrors = 0
-  /** p0 and n of every interval with errors, for S(θ) at any θ. */
+  /** Per bin of p0 (see {@link P0_BINS}): the errors n and the error-weighted mean p0, for S(θ) at any θ. */
+  readonly #binOf = new Map<number, number>()
   readonly #p0: number[] = []
   readonly #n: number[] = []
+  /** ratios() as last computed, until an interval with errors changes them. */
+  #ratios: RatioEstimates | null = null
 
   constructor({ alpha, margin, floor, failRatios = DEFAULT_FAIL_RATIOS, passRatios = DEFAULT_PASS_RATIOS }: ErrorShareOptions) {
     if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`)
@@ -198,12 +210,22 @@ export class ErrorShareTest {
     if (!(requests > 0) || !(n > 0)) return
     const p0 = inc.canaryRequests / requests
     this.#x += inc.canaryErrors
-    this.#p0.push(p0)
-    this.#n.push(n)
+    this.#ratios = null
+    const key = Math.round(p0 * P0_BINS)
+    const bin = this.#binOf.get(key)
+    if (bin === undefined) {
+      this.#binOf.set(key, this.#p0.length)
+      this.#p0.push(p0)
+      this.#n.push(n)
+    } else {
+      const total = this.#n[bin]! + n
+      this.#p0[bin] = this.#p0[bin]! + ((p0 - this.#p0[bin]!) * n) / total
+      this.#n[bin] = total
+    }
     for (let i = 0; i < this.#thetas.length; i++) this.#sums[i]! += n * Math.log1p((this.#thetas[i]! - 1) * p0)
   }
 
-  /** S(θ) = Σ nᵢ·ln(1 + (θ − 1)·p0ᵢ) at any θ, from the kept intervals. */
+  /** S(θ) = Σ nᵢ·ln(1 + (θ − 1)·p0ᵢ) at any θ, from the binned intervals. */
   #s(theta: number): number {
     let s = 0
     for (let i = 0; i < this.#p0.length; i++) s += this.#n[i]! * Math.log1p((theta - 1) * this.#p0[i]!)
@@ -277,9 +299,9 @@ export class ErrorShareTest {
     return uniformLogMixture(ratios.length, (i) => this.#logBinomial(floor * ratios[i]!, floor))
   }
 
-  /** The ratio's estimate and confidence bound: O(intervals with errors), so asked for once, not per interval. */
+  /** The ratio's estimate and confidence bound: O(bins), so asked for once per tick, not per interval; kept until they change. */
   ratios(): RatioEstimates {
-    return { ratioEstimate: this.#ratioEstimate(), ratioUpperBound: this.#ratioUpperBound() }
+    return (this.#ratios ??= { ratioEstimate: this.#ratioEstimate(), ratioUpperBound: this.#ratioUpperBound() })
   }
 
   /** The θ maximizing X·ln θ − S(θ): the root of X = Σ nᵢ·pᵢ(θ), by bisection on ln θ. */

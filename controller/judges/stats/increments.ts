@@ -71,27 +71,41 @@ export function startsAfter(start: number, coveredUntil: number): boolean {
 }
 
 /**
- * The disjoint count intervals in `history` (oldest first). `read` gives a sample's counts,
- * or a reason why they cannot be used.
+ * The disjoint count intervals of a stream of samples, fed oldest first: what
+ * {@link countIncrements} computes, one sample at a time, so a running analysis pays for
+ * each sample once. `read` gives a sample's counts, or a reason why they cannot be used.
  */
-export function countIncrements(history: readonly WindowSample[], read: (sample: WindowSample) => CountIncrement | string): IncrementsResult {
-  const result: IncrementsResult = { increments: [], samples: history.length, overlapping: 0, invalid: 0, inconsistent: 0, invalidReason: null }
-  let coveredUntil = Number.NEGATIVE_INFINITY
-  let previous: { start: number; end: number; counts: CountIncrement } | null = null
-  for (const sample of history) {
+export class IncrementCutter {
+  readonly #read: (sample: WindowSample) => CountIncrement | string
+  #coveredUntil = Number.NEGATIVE_INFINITY
+  #previous: { start: number; end: number; counts: CountIncrement } | null = null
+  samples = 0
+  overlapping = 0
+  invalid = 0
+  inconsistent = 0
+  invalidReason: string | null = null
+
+  constructor(read: (sample: WindowSample) => CountIncrement | string) {
+    this.#read = read
+  }
+
+  /** The new disjoint interval `sample` brings, or null when it brings none. */
+  push(sample: WindowSample): TimedIncrement | null {
+    this.samples += 1
     const bounds = boundsOf(sample)
-    const counts = bounds === null ? 'the window has no proper start and end' : read(sample)
+    const counts = bounds === null ? 'the window has no proper start and end' : this.#read(sample)
     if (bounds === null || typeof counts === 'string') {
-      result.invalid += 1
-      result.invalidReason = typeof counts === 'string' ? counts : 'the window has no proper start and end'
-      continue
+      this.invalid += 1
+      this.invalidReason = typeof counts === 'string' ? counts : 'the window has no proper start and end'
+      return null
     }
     const current = { start: bounds.start, end: bounds.end, counts }
+    const previous = this.#previous
     if (previous !== null && previous.start === bounds.start) {
       if (bounds.end <= previous.end) {
         // The same window again (or an older one): nothing new, and not a reference either.
-        if (bounds.end < previous.end) result.inconsistent += 1
-        continue
+        if (bounds.end < previous.end) this.inconsistent += 1
+        return null
       }
       const difference: TimedIncrement = {
         start: previous.end,
@@ -102,32 +116,33 @@ export function countIncrements(history: readonly WindowSample[], read: (sample:
         baselineErrors: counts.baselineErrors - previous.counts.baselineErrors,
         weight: sample.canaryWeight,
       }
-      previous = current
+      this.#previous = current
       if (!plausible(difference)) {
-        result.inconsistent += 1
-        continue
+        this.inconsistent += 1
+        return null
       }
-      result.increments.push(difference)
-      coveredUntil = Math.max(coveredUntil, bounds.end)
-      continue
+      this.#coveredUntil = Math.max(this.#coveredUntil, bounds.end)
+      return difference
     }
-    previous = current
-    if (startsAfter(bounds.start, coveredUntil)) {
-      result.increments.push({
-        start: bounds.start,
-        end: bounds.end,
-        canaryRequests: counts.canaryRequests,
-        canaryErrors: counts.canaryErrors,
-        baselineRequests: counts.baselineRequests,
-        baselineErrors: counts.baselineErrors,
-        weight: sample.canaryWeight,
-      })
-      coveredUntil = bounds.end
-    } else {
-      result.overlapping += 1
+    this.#previous = current
+    if (!startsAfter(bounds.start, this.#coveredUntil)) {
+      this.overlapping += 1
+      return null
     }
+    this.#coveredUntil = bounds.end
+    return { start: bounds.start, end: bounds.end, ...counts, weight: sample.canaryWeight }
   }
-  return result
+}
+
+/** The disjoint count intervals in `history` (oldest first); see {@link IncrementCutter}. */
+export function countIncrements(history: readonly WindowSample[], read: (sample: WindowSample) => CountIncrement | string): IncrementsResult {
+  const cutter = new IncrementCutter(read)
+  const increments: TimedIncrement[] = []
+  for (const sample of history) {
+    const inc = cutter.push(sample)
+    if (inc !== null) increments.push(inc)
+  }
+  return { increments, samples: cutter.samples, overlapping: cutter.overlapping, invalid: cutter.invalid, inconsistent: cutter.inconsistent, invalidReason: cutter.invalidReason }
 }
 
 function plausible(c: CountIncrement): boolean {
@@ -135,30 +150,42 @@ function plausible(c: CountIncrement): boolean {
 }
 
 /**
- * Samples of `history` (oldest first) that share no second with one another, for values
- * that cannot be differenced (quantiles): each is used whole when it starts after the last
- * one used ended. `usable` rejects samples without the values needed (they are skipped and
- * do not block later ones).
+ * Samples that share no second with one another, for values that cannot be differenced
+ * (quantiles), fed oldest first: each is used whole when it starts after the last one used
+ * ended. `usable` rejects samples without the values needed (they are skipped and do not
+ * block later ones).
  */
-export function disjointSamples(history: readonly WindowSample[], usable: (sample: WindowSample) => boolean): { samples: WindowSample[]; overlapping: number; unusable: number } {
-  const samples: WindowSample[] = []
-  let overlapping = 0
-  let unusable = 0
-  let coveredUntil = Number.NEGATIVE_INFINITY
-  for (const sample of history) {
-    const bounds = boundsOf(sample)
-    if (bounds === null || !usable(sample)) {
-      unusable += 1
-      continue
-    }
-    if (!startsAfter(bounds.start, coveredUntil)) {
-      overlapping += 1
-      continue
-    }
-    samples.push(sample)
-    coveredUntil = bounds.end
+export class DisjointCutter {
+  readonly #usable: (sample: WindowSample) => boolean
+  #coveredUntil = Number.NEGATIVE_INFINITY
+  overlapping = 0
+  unusable = 0
+
+  constructor(usable: (sample: WindowSample) => boolean) {
+    this.#usable = usable
   }
-  return { samples, overlapping, unusable }
+
+  /** Whether `sample` is used. */
+  push(sample: WindowSample): boolean {
+    const bounds = boundsOf(sample)
+    if (bounds === null || !this.#usable(sample)) {
+      this.unusable += 1
+      return false
+    }
+    if (!startsAfter(bounds.start, this.#coveredUntil)) {
+      this.overlapping += 1
+      return false
+    }
+    this.#coveredUntil = bounds.end
+    return true
+  }
+}
+
+/** The samples of `history` (oldest first) that share no second with one another; see {@link DisjointCutter}. */
+export function disjointSamples(history: readonly WindowSample[], usable: (sample: WindowSample) => boolean): { samples: WindowSample[]; overlapping: number; unusable: number } {
+  const cutter = new DisjointCutter(usable)
+  const samples = history.filter((sample) => cutter.push(sample))
+  return { samples, overlapping: cutter.overlapping, unusable: cutter.unusable }
 }
 
 /**
@@ -171,12 +198,20 @@ export function disjointSamples(history: readonly WindowSample[], usable: (sampl
  * out until it is complete (or the weight changes), so the evidence only ever grows by whole
  * pools. At 100 requests/s every one-second interval is a pool of its own.
  */
-export function poolIncrements(increments: readonly TimedIncrement[], minRequests: number): TimedIncrement[] {
-  const pools: TimedIncrement[] = []
-  let pending: TimedIncrement | null = null
-  for (const inc of increments) {
+export class IncrementPooler {
+  readonly #minRequests: number
+  #pending: TimedIncrement | null = null
+
+  constructor(minRequests: number) {
+    this.#minRequests = minRequests
+  }
+
+  /** The pools `inc` completes (none, one, or two when a weight change closes the pending one). */
+  push(inc: TimedIncrement): TimedIncrement[] {
+    const done: TimedIncrement[] = []
+    let pending = this.#pending
     if (pending !== null && pending.weight !== inc.weight) {
-      pools.push(pending)
+      done.push(pending)
       pending = null
     }
     pending =
@@ -191,10 +226,17 @@ export function poolIncrements(increments: readonly TimedIncrement[], minRequest
             baselineRequests: pending.baselineRequests + inc.baselineRequests,
             baselineErrors: pending.baselineErrors + inc.baselineErrors,
           }
-    if (pending.canaryRequests + pending.baselineRequests >= minRequests) {
-      pools.push(pending)
+    if (pending.canaryRequests + pending.baselineRequests >= this.#minRequests) {
+      done.push(pending)
       pending = null
     }
+    this.#pending = pending
+    return done
   }
-  return pools
+}
+
+/** Every complete pool of `increments` (oldest first); see {@link IncrementPooler}. */
+export function poolIncrements(increments: readonly TimedIncrement[], minRequests: number): TimedIncrement[] {
+  const pooler = new IncrementPooler(minRequests)
+  return increments.flatMap((inc) => pooler.push(inc))
 }

@@ -109,6 +109,36 @@ describe('ErrorShareTest', () => {
     expect(test.summary().logEPass).toBeGreaterThan(Math.log(100))
   })
 
+  it('keeps the canary shares in bins: bounded memory, and the estimate and bound of the exact shares to 3 digits', () => {
+    const random = seededRandom(5)
+    const test = new ErrorShareTest({ alpha: 0.01, margin: 1.5, floor: null })
+    const kept: { p0: number; n: number; x: number }[] = []
+    for (let i = 0; i < 20_000; i++) {
+      // Every interval its own split: 80–120 canary requests of 1,000–1,500, so many shares fall in each bin.
+      const canary = 80 + Math.floor(random() * 41)
+      const total = 1000 + Math.floor(random() * 501)
+      const canaryErrors = Math.floor(random() * 3)
+      const baselineErrors = Math.floor(random() * 12)
+      test.add(inc(canary, canaryErrors, total - canary, baselineErrors))
+      if (canaryErrors + baselineErrors > 0) kept.push({ p0: canary / total, n: canaryErrors + baselineErrors, x: canaryErrors })
+    }
+    // The exact maximum-likelihood ratio from every interval's own share, by bisection on ln θ.
+    const x = kept.reduce((sum, k) => sum + k.x, 0)
+    const excess = (theta: number) => x - kept.reduce((sum, k) => sum + (k.n * theta * k.p0) / (1 + (theta - 1) * k.p0), 0)
+    let lo = Math.log(1e-3)
+    let hi = Math.log(1e4)
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2
+      if (excess(Math.exp(mid)) > 0) lo = mid
+      else hi = mid
+    }
+    const { ratioEstimate, ratioUpperBound } = test.ratios()
+    expect(ratioEstimate! / Math.exp(lo)).toBeCloseTo(1, 3)
+    expect(ratioUpperBound).toBeGreaterThan(ratioEstimate!)
+    // Asked again without a new interval with errors: the same answer, not recomputed.
+    expect(test.ratios()).toBe(test.ratios())
+  })
+
   it('has no evidence without errors, and an unbounded ratio', () => {
     const test = new ErrorShareTest({ alpha: 0.01, margin: 1.5, floor: null })
     test.add(inc(1000, 0, 1000, 0))
