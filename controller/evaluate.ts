@@ -59,7 +59,7 @@ export function incrementWindow(previousEnd: number | null, stepStartedAt: numbe
  * Judges that multiply evidence over time (those with runs: sequential) must never see a
  * request twice: they are fed the per-tick increments; every other judge the sliding window.
  */
-function usesIncrements(gate: GateSpec): boolean {
+export function usesIncrements(gate: GateSpec): boolean {
   return judgeFor(gate.judge).start !== undefined
 }
 
@@ -134,12 +134,13 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
         const end = increment.end instanceof Date ? increment.end.getTime() : Number.NaN
         runs.advance(kind, Number.isFinite(end) ? end : window.end.getTime())
       }
-      const history = [...(input.history?.(kind) ?? []), sample]
+      // Built only for gates that read it: a sequential gate is judged by its run.
+      let history: WindowSample[] | null = null
       return gates.map((gate) => {
         const judge = judgeFor(gate.judge)
         const start = judge.start
         try {
-          if (start === undefined) return { gate, sample, verdict: judge.judge(history, gate) }
+          if (start === undefined) return { gate, sample, verdict: judge.judge((history ??= [...(input.history?.(kind) ?? []), sample]), gate) }
           if (extra.status === 'rejected') return { gate, sample, increment: null, verdict: inconclusive(gate, failure(extra.reason)) }
           const run = runs.runFor(gate, start)
           if (increment !== null) run.add(increment)

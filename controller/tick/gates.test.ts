@@ -16,6 +16,10 @@ function gate(name: string, inconclusiveLimit = 6): GateSpec {
   return { name, signal: 'errorRate', judge: { kind: 'sequential', alpha: 0.01 }, dryRun: false, inconclusiveLimit }
 }
 
+function thresholdGate(name: string): GateSpec {
+  return { name, signal: 'errorRate', judge: { kind: 'threshold', max: 0.01 }, dryRun: false, inconclusiveLimit: 6 }
+}
+
 function verdict(name: string, v: GateVerdict['verdict'], collecting = false): GateVerdict {
   return { gate: name, verdict: v, value: null, baseline: null, reason: '', evidence: collecting ? { state: 'collecting' } : {} }
 }
@@ -53,14 +57,27 @@ describe('a tick’s gate inputs', () => {
     const history = new Map<string, WindowSample[]>()
     const s = sample(1)
     rememberWindows(history, [
-      { gate: gate('a'), verdict: verdict('a', 'PASS'), sample: s },
-      { gate: gate('b'), verdict: verdict('b', 'PASS'), sample: s },
-      { gate: gate('c'), verdict: verdict('c', 'INCONCLUSIVE'), sample: null },
+      { gate: thresholdGate('a'), verdict: verdict('a', 'PASS'), sample: s },
+      { gate: thresholdGate('b'), verdict: verdict('b', 'PASS'), sample: s },
+      { gate: thresholdGate('c'), verdict: verdict('c', 'INCONCLUSIVE'), sample: null },
     ])
     expect(history.get('builtin')).toEqual([s])
-    for (let i = 0; i < HISTORY_LIMIT + 5; i++) rememberWindows(history, [{ gate: gate('a'), verdict: verdict('a', 'PASS'), sample: sample(i + 2) }])
+    for (let i = 0; i < HISTORY_LIMIT + 5; i++) rememberWindows(history, [{ gate: thresholdGate('a'), verdict: verdict('a', 'PASS'), sample: sample(i + 2) }])
     expect(history.get('builtin')).toHaveLength(HISTORY_LIMIT)
     expect(history.get('builtin')!.at(-1)!.end.getTime()).toBe(T0 + HISTORY_LIMIT + 6)
+  })
+
+  it('keeps no window for sequential gates: their runs hold what they need', () => {
+    const history = new Map<string, WindowSample[]>()
+    for (let i = 0; i < 10; i++) rememberWindows(history, [{ gate: gate('a'), verdict: verdict('a', 'PASS'), sample: sample(i + 1) }])
+    expect(history.size).toBe(0)
+    // A provider shared with a threshold gate keeps that gate's windows.
+    const s = sample(20)
+    rememberWindows(history, [
+      { gate: gate('a'), verdict: verdict('a', 'PASS'), sample: s },
+      { gate: thresholdGate('b'), verdict: verdict('b', 'PASS'), sample: s },
+    ])
+    expect(history.get('builtin')).toEqual([s])
   })
 
   const STEPS: MachineState['steps'] = [

@@ -7,7 +7,7 @@
  */
 import type { GateResult, Json } from '../../schema/store/models.ts'
 import type { GateEvaluation } from '../evaluate.ts'
-import { providerKey } from '../evaluate.ts'
+import { providerKey, usesIncrements } from '../evaluate.ts'
 import type { GateInput, MachineState } from '../rollout/types.ts'
 import type { WindowSample } from '../telemetry/provider.ts'
 
@@ -46,14 +46,20 @@ export function streakLookback(gates: readonly { inconclusiveLimit: number }[]):
   return gates.length * Math.max(...gates.map((g) => g.inconclusiveLimit))
 }
 
-/** Adds this tick's windows to the judges' history (each window once), keeping the last {@link HISTORY_LIMIT}. */
+/**
+ * Adds this tick's windows to the judges' history (each window once), keeping the last
+ * {@link HISTORY_LIMIT}. Only windows a judge will read again: a provider whose gates are
+ * all sequential (judged by their runs, on increments) keeps none, which with the proxy's
+ * latency histograms would be a megabyte per rollout.
+ */
 export function rememberWindows(history: Map<string, WindowSample[]>, evaluations: readonly GateEvaluation[]): void {
   for (const { gate, sample } of evaluations) {
-    if (!sample) continue
+    if (!sample || usesIncrements(gate)) continue
     const key = providerKey(gate)
-    const kept = history.get(key) ?? []
+    let kept = history.get(key)
+    if (kept === undefined) history.set(key, (kept = []))
     if (kept.at(-1) !== sample) kept.push(sample)
-    history.set(key, kept.slice(-HISTORY_LIMIT))
+    if (kept.length > HISTORY_LIMIT) kept.splice(0, kept.length - HISTORY_LIMIT)
   }
 }
 
