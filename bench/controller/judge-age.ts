@@ -1,4 +1,7 @@
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { judgeFor } from '../../controller/judges/index.ts'
+import { LATENCY_BUCKETS, bucketOf } from '../../controller/proxy/latency-histogram.ts'
 import type { WindowSample } from '../../controller/telemetry/provider.ts'
 import { benchSpec } from './seed.ts'
 import { CANARY_VERSION, STABLE_VERSION } from './traffic.ts'
@@ -9,6 +12,14 @@ export const AGES = [12, 120, 720, 3600, 17_280] as const
 /** Re-judging every increment each tick is measured up to this age only (it is the slow baseline). */
 const RECOMPUTE_AGES_UP_TO = 3600
 
+/** A latency histogram in the proxy's buckets of `requests` latencies spread evenly over 15–25 ms (as bench/controller/traffic.ts). */
+function histogram(requests: number, offset: number): number[] {
+  const counts = new Array<number>(LATENCY_BUCKETS).fill(0)
+  for (let i = 0; i < requests; i++) counts[bucketOf(15 + ((i * 7919 + offset) % 1000) / 100)]! += 1
+  return counts
+}
+
+/** The interval a tick adds, as the built-in provider gives it: counts, quantiles and the latency histograms. */
 function increment(index: number, intervalMs: number): WindowSample {
   const start = new Date(1_800_000_000_000 + index * intervalMs)
   const end = new Date(start.getTime() + intervalMs)
@@ -18,6 +29,7 @@ function increment(index: number, intervalMs: number): WindowSample {
     requests,
     errors: Math.round(requests * 0.002),
     values: { requestRate: requests / seconds, errorRate: 0.002, latencyP50: 0.02, latencyP95: 0.024, latencyP99: 0.025 },
+    latencyHistogram: histogram(requests, index),
   })
   return { provider: 'builtin', start, end, canaryWeight: 25, canary: version(CANARY_VERSION, 25 * seconds), baseline: version(STABLE_VERSION, 75 * seconds) }
 }
@@ -27,6 +39,29 @@ export interface JudgeAgeResult {
   run: Record<string, number>
   /** The same tick judged by re-reading every increment (the pure `judge(history)`, the loop before runs): the baseline. */
   recompute: Record<string, number>
+  /** KiB of heap a rollout's two runs hold at each age. */
+  runKiB: Record<string, number>
+  /** KiB of heap the increments themselves take at each age: what re-judging had to keep (it kept at most 3,600). */
+  keptIncrementsKiB: Record<string, number>
+}
+
+/** The heap's garbage collector, for measuring what stays reachable (exposed at run time). */
+function collector(): () => void {
+  v8.setFlagsFromString('--expose-gc')
+  return vm.runInNewContext('gc') as () => void
+}
+
+/** KiB of heap each of `copies` objects from `make` keeps reachable. */
+function retainedKiB(gc: () => void, copies: number, make: () => unknown): number {
+  gc()
+  gc()
+  const before = v8.getHeapStatistics().used_heap_size
+  const kept = Array.from({ length: copies }, make)
+  gc()
+  gc()
+  const after = v8.getHeapStatistics().used_heap_size
+  if (kept.length !== copies) throw new Error('unreachable')
+  return Math.round((after - before) / copies / 1024)
 }
 
 /**
@@ -37,7 +72,8 @@ export interface JudgeAgeResult {
  */
 export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): JudgeAgeResult {
   const spec = benchSpec('bench-judge-age', intervalSeconds)
-  const result: JudgeAgeResult = { run: {}, recompute: {} }
+  const result: JudgeAgeResult = { run: {}, recompute: {}, runKiB: {}, keptIncrementsKiB: {} }
+  const gc = collector()
   const judges = spec.gates.map((gate) => ({ gate, judge: judgeFor(gate.judge) }))
   const ms = (used: NodeJS.CpuUsage, ticks: number): number => Math.round(((used.user + used.system) / 1000 / ticks) * 1000) / 1000
   // Warm-up, so the first age does not pay for compiling the judges (a cold run's first
@@ -50,6 +86,17 @@ export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Judge
         run.verdict()
       }
     }
+  }
+  // Memory first, before the timing loops leave garbage behind.
+  for (const n of AGES) {
+    result.runKiB[String(n)] = retainedKiB(gc, 10, () =>
+      judges.map(({ gate, judge }) => {
+        const run = judge.start!(gate)
+        for (let i = 0; i < n; i++) run.add(increment(i, intervalSeconds * 1000))
+        return run
+      }),
+    )
+    if (n <= RECOMPUTE_AGES_UP_TO) result.keptIncrementsKiB[String(n)] = retainedKiB(gc, 2, () => Array.from({ length: n }, (_, i) => increment(i, intervalSeconds * 1000)))
   }
   for (const n of AGES) {
     const samples = Array.from({ length: n + repeats }, (_, i) => increment(i, intervalSeconds * 1000))
