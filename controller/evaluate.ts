@@ -72,6 +72,18 @@ export function providerKey(gate: GateSpec): string {
   return gate.source !== undefined ? `source:${gate.source}` : gate.provider
 }
 
+/**
+ * What AbortSignal.timeout gives (aborted with a "TimeoutError" after `ms`), but released
+ * when the queries are done: AbortSignal.timeout's timer lives its whole course and then
+ * builds a DOMException and dispatches an abort nobody awaits, for every query of every
+ * tick (at 2,000 ticks a second, 20,000 live timers and about 3 % of the controller's CPU).
+ */
+function timeoutSignal(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${ms} ms`, 'TimeoutError')), ms)
+  return { signal: controller.signal, clear: () => clearTimeout(timer) }
+}
+
 function inconclusive(gate: GateSpec, reason: string): GateVerdict {
   return { gate: gate.name, verdict: 'INCONCLUSIVE', value: null, baseline: null, reason, evidence: { reason } }
 }
@@ -120,10 +132,11 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
       const runs = input.runs ?? new JudgeRuns()
       const window = gates.some(usesIncrements) ? incrementWindow(runs.lastEnd(kind), stepStartedAt, now) : null
       // One query for the sliding window, and for sequential gates one for this tick's increment.
+      const deadline = timeoutSignal(input.timeoutMs)
       const [main, extra] = await Promise.allSettled([
-        provider.sample(query, AbortSignal.timeout(input.timeoutMs)),
-        window === null ? Promise.resolve(null) : provider.sample({ ...query, ...window }, AbortSignal.timeout(input.timeoutMs)),
-      ])
+        provider.sample(query, deadline.signal),
+        window === null ? Promise.resolve(null) : provider.sample({ ...query, ...window }, deadline.signal),
+      ]).finally(deadline.clear)
       if (main.status === 'rejected') {
         const reason = failure(main.reason)
         return gates.map((gate) => ({ gate, sample: null, verdict: inconclusive(gate, reason) }))

@@ -39,7 +39,7 @@ export interface JudgeAgeResult {
   run: Record<string, number>
   /** The same tick judged by re-reading every increment (the pure `judge(history)`, the loop before runs): the baseline. */
   recompute: Record<string, number>
-  /** KiB of heap a rollout's two runs hold at each age. */
+  /** KiB of heap a rollout's two runs hold at each age (up to 3,600). */
   runKiB: Record<string, number>
   /** KiB of heap the increments themselves take at each age: what re-judging had to keep (it kept at most 3,600). */
   keptIncrementsKiB: Record<string, number>
@@ -87,8 +87,9 @@ export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Judge
       }
     }
   }
-  // Memory first, before the timing loops leave garbage behind.
+  // Memory first, before the timing loops leave garbage behind; up to 3,600 (flat by then).
   for (const n of AGES) {
+    if (n > RECOMPUTE_AGES_UP_TO) continue
     result.runKiB[String(n)] = retainedKiB(gc, 10, () =>
       judges.map(({ gate, judge }) => {
         const run = judge.start!(gate)
@@ -96,7 +97,7 @@ export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Judge
         return run
       }),
     )
-    if (n <= RECOMPUTE_AGES_UP_TO) result.keptIncrementsKiB[String(n)] = retainedKiB(gc, 2, () => Array.from({ length: n }, (_, i) => increment(i, intervalSeconds * 1000)))
+    result.keptIncrementsKiB[String(n)] = retainedKiB(gc, 2, () => Array.from({ length: n }, (_, i) => increment(i, intervalSeconds * 1000)))
   }
   for (const n of AGES) {
     const samples = Array.from({ length: n + repeats }, (_, i) => increment(i, intervalSeconds * 1000))

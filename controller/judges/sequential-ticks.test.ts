@@ -267,6 +267,24 @@ describe('per-tick increments (controller/evaluate.ts)', () => {
     expect((await tickAt(gateSpec(0.05), runs, T + 14_250)).verdict.evidence['intervals']).toBe(1)
   })
 
+  it('a provider that does not answer within the timeout is INCONCLUSIVE with the timeout; one that answers has its signal released, not aborted later', async () => {
+    const spec = gateSpec(0.01)
+    const signals: AbortSignal[] = []
+    const hanging: TelemetryProvider = {
+      kind: 'builtin',
+      sample: (_q: WindowQuery, signal: AbortSignal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      ping: async () => undefined,
+    }
+    const [hung] = await evaluateGates({ spec, canaryVersion: 'v2', baselineVersion: 'v1', canaryWeight: 10, stepStartedAt: T, now: T + 4_500, providers: new Map([['builtin', hanging]]), timeoutMs: 30 })
+    expect(hung!.verdict).toMatchObject({ verdict: 'INCONCLUSIVE', reason: 'builtin did not answer within 30 ms' })
+    const answering: TelemetryProvider = { ...steady, sample: (q: WindowQuery, signal: AbortSignal) => (signals.push(signal), steady.sample(q, signal)) }
+    const [answered] = await evaluateGates({ spec, canaryVersion: 'v2', baselineVersion: 'v1', canaryWeight: 10, stepStartedAt: T, now: T + 4_500, providers: new Map([['builtin', answering]]), timeoutMs: 30 })
+    expect(answered!.verdict.evidence['intervals']).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(signals.length).toBeGreaterThan(0)
+    expect(signals.every((signal) => !signal.aborted)).toBe(true)
+  })
+
   it('says "collecting", not missing data, in the first second of a step', async () => {
     const spec = specFor({ requestsPerSecond: 1, steps: [{ seconds: 1, weight: 10 }], baselineError: 0, canaryError: () => 0, alpha: 0.01 })
     const metrics = new RedMetrics()
