@@ -31,7 +31,10 @@ function increment(index: number, intervalMs: number): WindowSample {
     values: { requestRate: requests / seconds, errorRate: 0.002, latencyP50: 0.02, latencyP95: 0.024, latencyP99: 0.025 },
     latencyHistogram: histogram(requests, index),
   })
-  return { provider: 'builtin', start, end, canaryWeight: 25, canary: version(CANARY_VERSION, 25 * seconds), baseline: version(STABLE_VERSION, 75 * seconds) }
+  // The split varies from tick to tick as a weighted random draw does (about ±2 standard deviations), so the canary's share differs per increment.
+  const jitter = Math.round(Math.sqrt(0.25 * 0.75 * 100 * seconds) * (((index * 2654435761) >>> 0) / 2 ** 32 - 0.5) * 4)
+  const canary = 25 * seconds + jitter
+  return { provider: 'builtin', start, end, canaryWeight: 25, canary: version(CANARY_VERSION, canary), baseline: version(STABLE_VERSION, 100 * seconds - canary) }
 }
 
 export interface JudgeAgeResult {
