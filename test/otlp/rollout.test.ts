@@ -3,7 +3,7 @@
  * real OpenTelemetry SDK (services/demo-otel.mjs) to the server's OTLP receiver; the
  * controller judges gates on the OTLP signals only, rolls back the bad v2 and promotes the
  * good v3, and the v2 rollout has linked error traces with their spans. Then the live demo
- * (controller/demo/run.ts, as `npm start` runs it) links traces with no other setup.
+ * (controller/demo/run.ts, as `npm start` runs it) links traces of its v2 with no other setup.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -97,7 +97,7 @@ describe('rollouts judged on OTLP signals from the demo service', () => {
     }
   }, 400_000)
 
-  it('runs the live demo with telemetry: its v2 rollout gets linked error traces', async () => {
+  it('runs the live demo with telemetry: its v2 rollout gets linked traces of v2', async () => {
     // The demo's own log (its errors are only logged), printed if the test fails.
     const lines: string[] = []
     onTestFailed(() => console.log(`demo log:\n${lines.join('\n')}`))
@@ -108,10 +108,13 @@ describe('rollouts judged on OTLP signals from the demo service', () => {
         (r) => r !== null,
         { timeoutMs: 90_000, everyMs: 500, what: 'the demo rollout of v2' },
       )
+      // Error traces or the slowest healthy ones (docs/otlp.md): the demo's v2 is usually rolled
+      // back on its latency within a second or two of traffic, about a dozen requests at 25 %,
+      // so at its 8 % error rate it has served no failed request at all about a third of the time.
       await waitFor(
-        async () => (await t.store.evidence.tracesPage(rollout!.id, { errorOnly: true, first: 5 })).items.length,
+        async () => (await t.store.evidence.tracesPage(rollout!.id, { first: 20 })).items.filter((i) => i.node.version === 'v2').length,
         (n) => n > 0,
-        { timeoutMs: 90_000, everyMs: 500, what: 'linked error traces of the demo v2' },
+        { timeoutMs: 90_000, everyMs: 500, what: 'linked traces of the demo v2' },
       )
       // The demo's token is its own, operate scope, and only a file path is in the spec.
       const spec = (await t.store.applications.byName('demo'))!.spec as { target: { env: Record<string, string> } }
