@@ -35,6 +35,8 @@ try {
   // The demo versions export their spans and logs to this server's OTLP receiver (docs/otlp.md).
   const demo = config.demo ? runDemo({ store, bus, log, otlpUrl: api.url }) : null
   stopOnSignals(async () => {
+    // First, before anything waits: the signal reached the demo's processes too (our process group).
+    controller.quiesce()
     await demo?.stop()
     await controller.stop()
     await tracing?.shutdown()

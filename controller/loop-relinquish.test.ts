@@ -53,11 +53,11 @@ afterEach(async () => {
 })
 
 /** A controller with a real process target, holding one rollout of the demo at 50 % (a canary step, then a pause for a person). */
-async function holdingAtFifty(): Promise<{ store: Store; controller: Controller; leases: LosableLeases; url: string; rolloutId: string }> {
+async function holdingAtFifty(): Promise<{ store: Store; controller: Controller; target: ProcessTarget; leases: LosableLeases; url: string; rolloutId: string }> {
   const opened = await openTestStore('sqlite')
   const store = createStore(opened.db)
   const bus = createBus()
-  const target = new ProcessTarget({ proxies: new ProxyRegistry(), cwd: REPO_ROOT })
+  const target = new ProcessTarget({ proxies: new ProxyRegistry(), cwd: REPO_ROOT, log: (line) => lines.push(line) })
   cleanups.push(opened.dispose, () => bus.close(), () => target.close())
   const spec = await demoApp({ name: 'held' })
   const app = await store.applications.upsert('held', { ...spec, interval: '1s', intervalMs: 1000, strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } } })
@@ -70,7 +70,7 @@ async function holdingAtFifty(): Promise<{ store: Store; controller: Controller;
   const rollout = await beginRollout(store, bus, (await store.applications.byId(app.id))!, 'v2')
   const atFifty = await eventually(async () => (await store.rollouts.byId(rollout.id))?.canaryWeight === 50, 20_000)
   if (!atFifty) throw new Error(`the rollout did not reach 50 %: ${JSON.stringify(await store.rollouts.byId(rollout.id))}`)
-  return { store, controller, leases, url: proxyUrl(spec), rolloutId: rollout.id }
+  return { store, controller, target, leases, url: proxyUrl(spec), rolloutId: rollout.id }
 }
 
 describe('a controller that loses a rollout stops sending traffic to its canary', () => {
@@ -90,5 +90,46 @@ describe('a controller that loses a rollout stops sending traffic to its canary'
     // The next tick (1 s) finds the newer token, drops the rollout and takes the canary off.
     expect(await eventually(() => !controller.owned().includes(rolloutId), 10_000)).toBe(true)
     expect(await eventually(async () => (await versionsServed(url, 10)).get('v1:200') === 10, 10_000)).toBe(true)
+  })
+})
+
+/** The pid the process target logged for the version's process ("held/v2: started canary process 123 on port …"). */
+function pidOf(version: string, role: 'stable' | 'canary'): number {
+  const line = lines.find((l) => l.startsWith(`held/${version}: started ${role} process `))
+  const pid = Number(line?.split(' ')[4])
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid logged for ${version} (${role})`)
+  return pid
+}
+
+/** What the rollout's log says after the ticks of `ms` more. */
+async function actionsAfter(store: Store, rolloutId: string, ms: number): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  const [decisions] = await store.decisions.for([rolloutId])
+  return decisions!.map((d) => d.action)
+}
+
+describe("a stop signal that reaches the process target's children too (Ctrl-C, systemd)", () => {
+  it("quiesced first, the children's exits are no failed canary and no stable to start again", async () => {
+    const { store, controller, target, rolloutId } = await holdingAtFifty()
+    const before = await actionsAfter(store, rolloutId, 0)
+    const logged = lines.length
+    // As embedded.ts and controller/main.ts do on SIGINT/SIGTERM (runtime.quiesce()); then the same signal reaches the children.
+    controller.halt()
+    target.quiesce()
+    process.kill(pidOf('v2', 'canary'), 'SIGTERM')
+    process.kill(pidOf('v1', 'stable'), 'SIGTERM')
+    // Three intervals (1 s ticks): a tick would have judged the canary dead by now.
+    expect(await actionsAfter(store, rolloutId, 3000)).toEqual(before)
+    const after = lines.slice(logged)
+    expect(after.filter((l) => /exited/.test(l))).toHaveLength(2)
+    expect(after.filter((l) => /unexpectedly|starting it again|started (stable|canary) process/.test(l))).toEqual([])
+  })
+
+  it("without it, the canary's exit reads as a failed canary and is rolled back (what quiescing prevents)", async () => {
+    const { store, rolloutId } = await holdingAtFifty()
+    process.kill(pidOf('v2', 'canary'), 'SIGTERM')
+    expect(await eventually(async () => (await actionsAfter(store, rolloutId, 0)).includes('ROLLBACK'), 10_000)).toBe(true)
+    const [decisions] = await store.decisions.for([rolloutId])
+    expect(decisions!.find((d) => d.action === 'ROLLBACK')?.reason).toMatch(/canary process v2 exited/)
   })
 })

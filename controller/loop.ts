@@ -361,7 +361,8 @@ export class Controller {
     const { metrics } = this.#options
     const started = performance.now()
     try {
-      if (this.#owned.get(id) !== owned) return
+      // Dropped while waiting for a slot, or halted (a stop signal): no tick starts.
+      if (this.#owned.get(id) !== owned || this.#stopped) return
       // Lag: timer slack plus the wait for a concurrency slot.
       metrics?.tickLag.observe(Math.max(0, started - due) / 1000)
       const fence = { name: `rollout:${id}`, token: owned.fence }
@@ -414,6 +415,20 @@ export class Controller {
   #release(): void {
     this.#inFlight--
     this.#waiting.shift()?.()
+  }
+
+  /**
+   * Stops ticking at once: no tick or scan starts from now on (running ones finish). For a
+   * signal that is stopping the process: the signal reaches the process targets' children
+   * too, and a tick must not judge them dead. stop() then lets go of everything.
+   */
+  halt(): void {
+    this.#stopped = true
+    if (this.#scanTimer) clearTimeout(this.#scanTimer)
+    for (const owned of this.#owned.values()) {
+      if (owned.timer) clearTimeout(owned.timer)
+      owned.timer = null
+    }
   }
 
   async stop(): Promise<void> {

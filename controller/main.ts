@@ -22,6 +22,8 @@ try {
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics.registry, config.metricsPort, config.host)
   if (metricsServer) console.log(`controller metrics on ${metricsServer.url}`)
   stopOnSignals(async () => {
+    // First, before anything waits: the signal may have reached the process target's children too.
+    runtime.quiesce()
     await metricsServer?.close()
     await runtime.stop()
     await tracing?.shutdown()

@@ -52,6 +52,12 @@ export interface ControllerRuntime {
   readonly notifier: Notifier | null
   /** Sentra's metrics of the analysis: serve `metrics.registry` (docs/controller.md, "Metrics"). */
   readonly metrics: ControllerMetrics
+  /**
+   * Call first on a stop signal, before anything that waits: no tick starts from then on, and
+   * process-target children exiting (the signal reaches them too) are neither a failed canary
+   * nor a stable to start again. stop() does it too.
+   */
+  quiesce(): void
   stop(): Promise<void>
 }
 
@@ -115,12 +121,18 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   await controller.start()
   const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })
   const notifier = options.notifications === false ? null : await startNotifier({ store, bus, ...(log ? { log } : {}), ...options.notifications })
+  const quiesce = (): void => {
+    controller.halt()
+    processTarget.quiesce()
+  }
   return {
     controller,
     proxies,
     notifier,
     metrics,
+    quiesce,
     stop: async () => {
+      quiesce()
       clearInterval(refresher)
       await stopPreflights()
       await controller.stop()

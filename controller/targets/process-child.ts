@@ -146,6 +146,15 @@ export class VersionProcess {
     }
   }
 
+  /**
+   * Sentra is shutting down: an exit from now on is expected, not a crash. The same signal
+   * that stops Sentra (a terminal's Ctrl-C, systemd's stop) reaches the child too, since it
+   * stays in our process group; its exit must not read as the canary's failure.
+   */
+  expectExit(): void {
+    this.#stopRequested = true
+  }
+
   /** Synchronous last resort for process 'exit' handlers, where nothing can be awaited. */
   killNow(): void {
     this.#stopRequested = true

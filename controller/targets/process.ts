@@ -61,6 +61,8 @@ export class ProcessTarget implements Target {
   /** Ports of portRange held by a process (or one being started). */
   #reservedPorts = new Set<number>()
   #closing: Promise<void> | null = null
+  /** Set by quiesce(): Sentra is stopping; no process starts, and exits are expected. */
+  #quiescing = false
   #exitHookInstalled = false
 
   constructor({ proxies, portRange, healthTimeoutMs = 30_000, stopGraceMs = 5_000, log = () => {}, cwd = process.cwd() }: ProcessTargetOptions) {
@@ -182,6 +184,16 @@ export class ProcessTarget implements Target {
     return relinquishProxy(this.#proxies, r, (work) => this.#serial(r.application.name, work))
   }
 
+  /**
+   * Sentra is about to stop: every child's exit from now on is expected (the stop signal
+   * reaches them too), so none reads as a failed canary or a stable to start again, and
+   * no process is started any more. close() stops them.
+   */
+  quiesce(): void {
+    this.#quiescing = true
+    for (const running of this.#processes.values()) running.expectExit()
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       // Stopping first makes a change waiting for a child's health fail at once instead of
@@ -243,6 +255,7 @@ export class ProcessTarget implements Target {
     const id = key(app.name, version)
     const existing = this.#processes.get(id)
     if (existing !== undefined && existing.exit === null) return existing
+    if (this.#quiescing) throw new Error('the controller is stopping: no process is started')
     if (existing !== undefined && role === 'canary') {
       throw new Error(`canary process ${version} ${existing.describeExit()}; roll back before trying it again`)
     }
