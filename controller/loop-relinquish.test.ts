@@ -7,6 +7,7 @@ import { StoreLeases, type Lease, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
 import { ProxyRegistry } from './proxy/index.ts'
 import { ProcessTarget } from './targets/process.ts'
+import { TargetStoppingError } from './targets/target.ts'
 import { REPO_ROOT, demoApp, eventually, proxyUrl, versionsServed } from './targets/process-test-support.ts'
 
 interface LosableLeases extends LeaseManager {
@@ -53,7 +54,7 @@ afterEach(async () => {
 })
 
 /** A controller with a real process target, holding one rollout of the demo at 50 % (a canary step, then a pause for a person). */
-async function holdingAtFifty(): Promise<{ store: Store; controller: Controller; target: ProcessTarget; leases: LosableLeases; url: string; rolloutId: string }> {
+async function holdingAtFifty(): Promise<{ store: Store; controller: Controller; target: ProcessTarget; leases: LosableLeases; url: string; rolloutId: string; spec: Awaited<ReturnType<typeof demoApp>> }> {
   const opened = await openTestStore('sqlite')
   const store = createStore(opened.db)
   const bus = createBus()
@@ -70,7 +71,7 @@ async function holdingAtFifty(): Promise<{ store: Store; controller: Controller;
   const rollout = await beginRollout(store, bus, (await store.applications.byId(app.id))!, 'v2')
   const atFifty = await eventually(async () => (await store.rollouts.byId(rollout.id))?.canaryWeight === 50, 20_000)
   if (!atFifty) throw new Error(`the rollout did not reach 50 %: ${JSON.stringify(await store.rollouts.byId(rollout.id))}`)
-  return { store, controller, target, leases, url: proxyUrl(spec), rolloutId: rollout.id }
+  return { store, controller, target, leases, url: proxyUrl(spec), rolloutId: rollout.id, spec }
 }
 
 describe('a controller that loses a rollout stops sending traffic to its canary', () => {
@@ -110,7 +111,7 @@ async function actionsAfter(store: Store, rolloutId: string, ms: number): Promis
 
 describe("a stop signal that reaches the process target's children too (Ctrl-C, systemd)", () => {
   it("quiesced first, the children's exits are no failed canary and no stable to start again", async () => {
-    const { store, controller, target, rolloutId } = await holdingAtFifty()
+    const { store, controller, target, rolloutId, spec } = await holdingAtFifty()
     const before = await actionsAfter(store, rolloutId, 0)
     const logged = lines.length
     // As embedded.ts and controller/main.ts do on SIGINT/SIGTERM (runtime.quiesce()); then the same signal reaches the children.
@@ -123,6 +124,10 @@ describe("a stop signal that reaches the process target's children too (Ctrl-C, 
     const after = lines.slice(logged)
     expect(after.filter((l) => /exited/.test(l))).toHaveLength(2)
     expect(after.filter((l) => /unexpectedly|starting it again|started (stable|canary) process/.test(l))).toEqual([])
+    // A tick that was already running when the signal came: the dead stable is not started
+    // again (an error that is never the canary's fault), and the dead canary is no failure.
+    await expect(target.ensureStable(spec, 'v1')).rejects.toBeInstanceOf(TargetStoppingError)
+    expect(await target.canaryFailure({ rolloutId, application: spec, stableVersion: 'v1', canaryVersion: 'v2' })).toBeNull()
   })
 
   it("without it, the canary's exit reads as a failed canary and is rolled back (what quiescing prevents)", async () => {

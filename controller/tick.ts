@@ -13,7 +13,7 @@ import { gateInputs, inconclusiveStreaks, nextTickDelayMs, rememberWindows, stre
 import { ProxyListenError } from './proxy/registry.ts'
 import { SpecCache } from './spec-cache.ts'
 import { fencedTarget, reuseRecentCheck } from './targets/fenced.ts'
-import type { RolloutRef, Target } from './targets/target.ts'
+import { type RolloutRef, type Target, TargetStoppingError } from './targets/target.ts'
 import type { TelemetryProvider, WindowSample } from './telemetry/provider.ts'
 import { annotateTick, traceDecision } from './tracing.ts'
 
@@ -94,12 +94,12 @@ export class CannotServeError extends Error {
 }
 
 /**
- * Not the canary's fault: this holder lost the rollout, or cannot serve the application's
- * address (another controller on this host still holds it). The tick stops and the loop lets
- * go of the rollout; treating either as a failed canary would roll back a good version.
+ * Not the canary's fault: this holder lost the rollout, cannot serve the application's
+ * address (another controller on this host still holds it), or is stopping. The tick stops
+ * without deciding; treating any of them as a failed canary would roll back a good version.
  */
 function notTheCanary(error: unknown): boolean {
-  return error instanceof FencedError || error instanceof ProxyListenError
+  return error instanceof FencedError || error instanceof ProxyListenError || error instanceof TargetStoppingError
 }
 
 /**

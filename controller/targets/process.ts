@@ -15,7 +15,7 @@ import type { Upstream } from '../proxy/types.ts'
 import { VersionProcess } from './process-child.ts'
 import { freePort, reservePortInRange } from './process-port.ts'
 import { checkCanaryPercent, proxyWeight, relinquishProxy, setProxyWeight } from './proxy-weights.ts'
-import type { RolloutRef, Target } from './target.ts'
+import { type RolloutRef, type Target, TargetStoppingError } from './target.ts'
 
 export interface ProcessTargetOptions {
   proxies: ProxyRegistry
@@ -255,7 +255,7 @@ export class ProcessTarget implements Target {
     const id = key(app.name, version)
     const existing = this.#processes.get(id)
     if (existing !== undefined && existing.exit === null) return existing
-    if (this.#quiescing) throw new Error('the controller is stopping: no process is started')
+    if (this.#quiescing) throw new TargetStoppingError(`${app.name}: Sentra is stopping, so ${version} is not started`)
     if (existing !== undefined && role === 'canary') {
       throw new Error(`canary process ${version} ${existing.describeExit()}; roll back before trying it again`)
     }

@@ -10,6 +10,14 @@ export interface RolloutRef {
 }
 
 /**
+ * The target is stopping with Sentra (a stop signal was received): it starts nothing more.
+ * Never the canary's fault: a tick that meets it stops without deciding.
+ */
+export class TargetStoppingError extends Error {
+  override readonly name = 'TargetStoppingError'
+}
+
+/**
  * A platform Sentra moves traffic on. Every method is idempotent: the controller calls
  * them again after a crash (desired != observed), and a second call must do no harm.
  */

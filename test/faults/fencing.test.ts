@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ProxyListenError } from '../../controller/proxy/registry.ts'
 import { CannotServeError, tickRollout } from '../../controller/tick.ts'
-import type { RolloutRef, Target } from '../../controller/targets/target.ts'
+import { type RolloutRef, type Target, TargetStoppingError } from '../../controller/targets/target.ts'
 import type { AppSpec } from '../../schema/spec.ts'
 import { createBus } from '../../schema/events/index.ts'
 import type { Bus } from '../../schema/events/bus.ts'
@@ -136,5 +136,18 @@ describe.each(DIALECTS)('fencing tokens on %s', (dialect) => {
     await expect(ticked).rejects.toThrow(/cannot listen on 127.0.0.1:9: address already in use/)
     expect(await store.decisions.for([id])).toEqual([[]])
     expect(await store.rollouts.byId(id)).toEqual(before)
+  })
+
+  it('a target that is stopping with Sentra (a stop signal) ends the tick without deciding: no rollback of a good canary', async () => {
+    const id = await pendingRollout()
+    const token = await store.leases.takeFence(`rollout:${id}`, 'third')
+    const before = await store.rollouts.byId(id)
+    const stopping = recordingTarget(async (method) => {
+      if (method.startsWith('ensureStable')) throw new TargetStoppingError('fenced: Sentra is stopping, so v1 is not started')
+    })
+    await tickRollout(ctx(stopping.target, { name: `rollout:${id}`, token }), id, { history: new Map() })
+    expect(await store.decisions.for([id])).toEqual([[]])
+    expect(await store.rollouts.byId(id)).toEqual(before)
+    expect(stopping.calls).toEqual([])
   })
 })
