@@ -106,6 +106,7 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
   }
   const start = new Date(Math.max(stepStartedAt, now - MAX_WINDOW_MS))
   const end = new Date(now)
+  const runs = input.runs ?? new JudgeRuns()
   const results = await Promise.all(
     [...byProvider].map(async ([kind, gates]): Promise<GateEvaluation[]> => {
       const provider = input.providers.get(kind)
@@ -129,7 +130,6 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
           : error instanceof Error && error.name === 'TimeoutError'
             ? `${kind} did not answer within ${input.timeoutMs} ms`
             : `${kind} failed: ${message(error)}`
-      const runs = input.runs ?? new JudgeRuns()
       const window = gates.some(usesIncrements) ? incrementWindow(runs.lastEnd(kind), stepStartedAt, now) : null
       // One query for the sliding window, and for sequential gates one for this tick's increment.
       const deadline = timeoutSignal(input.timeoutMs)
@@ -143,10 +143,9 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
       }
       const sample = main.value
       const increment = extra.status === 'fulfilled' ? extra.value : null
-      if (increment !== null && window !== null) {
-        const end = increment.end instanceof Date ? increment.end.getTime() : Number.NaN
-        runs.advance(kind, Number.isFinite(end) ? end : window.end.getTime())
-      }
+      // The next increment starts where the one asked for ended, whatever end the provider
+      // reports: an earlier one would count its requests twice.
+      if (increment !== null && window !== null) runs.advance(kind, window.end.getTime())
       // Built only for gates that read it: a sequential gate is judged by its run.
       let history: WindowSample[] | null = null
       return gates.map((gate) => {
@@ -169,7 +168,7 @@ export async function evaluateGates(input: EvaluateInput): Promise<GateEvaluatio
       })
     }),
   )
-  input.runs?.retain(spec.gates)
+  runs.retain(spec.gates)
   // Kayenta judges all its metrics by one score: every mannWhitney gate gets that verdict.
   const flat = applyKayentaScore(results.flat())
   // Keep the spec's gate order: evidence and decisions read better that way.

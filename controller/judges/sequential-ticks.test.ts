@@ -267,6 +267,30 @@ describe('per-tick increments (controller/evaluate.ts)', () => {
     expect((await tickAt(gateSpec(0.05), runs, T + 14_250)).verdict.evidence['intervals']).toBe(1)
   })
 
+  it('the next increment starts where the one asked for ended, whatever end a provider reports (no request counted twice)', async () => {
+    const spec = gateSpec(0.01)
+    const runs = new JudgeRuns()
+    const asked: [number, number][] = []
+    // Reports every increment as ending at the epoch, or at an invalid date: neither may move where the next one starts.
+    const lying: TelemetryProvider = {
+      ...steady,
+      sample: async (q: WindowQuery, signal: AbortSignal) => {
+        const sample = await steady.sample(q, signal)
+        if (q.end.getTime() % 1000 !== 0) return sample
+        asked.push([q.start.getTime(), q.end.getTime()])
+        return { ...sample, end: asked.length === 1 ? new Date(0) : new Date(Number.NaN) }
+      },
+    }
+    for (const now of [T + 2_250, T + 4_250, T + 6_250]) {
+      await evaluateGates({ spec, canaryVersion: 'v2', baselineVersion: 'v1', canaryWeight: 10, stepStartedAt: T, now, providers: new Map([['builtin', lying]]), runs, timeoutMs: 1000 })
+    }
+    expect(asked).toEqual([
+      [T, T + 2_000],
+      [T + 2_000, T + 4_000],
+      [T + 4_000, T + 6_000],
+    ])
+  })
+
   it('a provider that does not answer within the timeout is INCONCLUSIVE with the timeout; one that answers has its signal released, not aborted later', async () => {
     const spec = gateSpec(0.01)
     const signals: AbortSignal[] = []
