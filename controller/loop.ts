@@ -432,8 +432,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true
-    if (this.#scanTimer) clearTimeout(this.#scanTimer)
+    this.halt()
     await this.#scanning
     for (const unsubscribe of this.#unsubscribes.splice(0)) await unsubscribe()
     for (const [id, owned] of this.#owned) this.#drop(id, owned)

@@ -79,6 +79,13 @@ export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Judge
   const gc = collector()
   const judges = spec.gates.map((gate) => ({ gate, judge: judgeFor(gate.judge) }))
   const ms = (used: NodeJS.CpuUsage, ticks: number): number => Math.round(((used.user + used.system) / 1000 / ticks) * 1000) / 1000
+  /** Both gates' runs, fed increments 0 … n − 1. */
+  const fed = (n: number, at: (i: number) => WindowSample = (i) => increment(i, intervalSeconds * 1000)) =>
+    judges.map(({ gate, judge }) => {
+      const run = judge.start!(gate)
+      for (let i = 0; i < n; i++) run.add(at(i))
+      return run
+    })
   // Warm-up, so the first age does not pay for compiling the judges (a cold run's first
   // few hundred verdicts cost ten times a warm one's).
   for (let round = 0; round < 3; round++) {
@@ -93,22 +100,12 @@ export function judgeMsPerTickByAge(intervalSeconds: number, repeats = 5): Judge
   // Memory first, before the timing loops leave garbage behind; up to 3,600 (flat by then).
   for (const n of AGES) {
     if (n > RECOMPUTE_AGES_UP_TO) continue
-    result.runKiB[String(n)] = retainedKiB(gc, 10, () =>
-      judges.map(({ gate, judge }) => {
-        const run = judge.start!(gate)
-        for (let i = 0; i < n; i++) run.add(increment(i, intervalSeconds * 1000))
-        return run
-      }),
-    )
+    result.runKiB[String(n)] = retainedKiB(gc, 10, () => fed(n))
     result.keptIncrementsKiB[String(n)] = retainedKiB(gc, 2, () => Array.from({ length: n }, (_, i) => increment(i, intervalSeconds * 1000)))
   }
   for (const n of AGES) {
     const samples = Array.from({ length: n + repeats }, (_, i) => increment(i, intervalSeconds * 1000))
-    const runs = judges.map(({ gate, judge }) => {
-      const run = judge.start!(gate)
-      for (let i = 0; i < n; i++) run.add(samples[i]!)
-      return run
-    })
+    const runs = fed(n, (i) => samples[i]!)
     const before = process.cpuUsage()
     for (let r = 0; r < repeats; r++) {
       for (const run of runs) {

@@ -150,11 +150,11 @@ export function startSequential(spec: SequentialJudgeSpec, gate: GateSpec, optio
   const margin = options.margin ?? latencyMargin ?? (errorTest ? (spec.maxRatio ?? SEQUENTIAL_DEFAULTS.errorRatio) : SEQUENTIAL_DEFAULTS.margin)
   const rateMarginOption = !errorTest ? null : options.rateMargin === undefined ? (spec.margin ?? SEQUENTIAL_DEFAULTS.rateMargin) : options.rateMargin
   if (rateMarginOption !== null && !(rateMarginOption > 0 && rateMarginOption < 1)) {
-    return new RefusedRun(gate, `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) })
+    return new RefusedRun(gate, alpha, `the margin must be a share in (0, 1), got ${rateMarginOption}`, { alpha: finite(alpha) })
   }
-  if (!(alpha > 0 && alpha < 1)) return new RefusedRun(gate, `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) })
-  if (!(Number.isFinite(margin) && margin > 1)) return new RefusedRun(gate, `the margin must be a ratio above 1, got ${margin}`, { alpha })
-  if (!support.ok) return new RefusedRun(gate, support.reason, { alpha })
+  if (!(alpha > 0 && alpha < 1)) return new RefusedRun(gate, alpha, `alpha must be in (0, 1), got ${alpha}`, { alpha: finite(alpha) })
+  if (!(Number.isFinite(margin) && margin > 1)) return new RefusedRun(gate, alpha, `the margin must be a ratio above 1, got ${margin}`, { alpha })
+  if (!support.ok) return new RefusedRun(gate, alpha, support.reason, { alpha })
   return support.test === 'errors' ? new ErrorRun(alpha, margin, rateMarginOption, gate, options) : new LatencyRun(alpha, margin, gate, LATENCY_SIGNALS[gate.signal!]!)
 }
 
@@ -167,9 +167,11 @@ abstract class Run implements JudgeRun {
   samples = 0
   protected latest: WindowSample | undefined
   protected readonly gate: GateSpec
+  protected readonly alpha: number
 
-  constructor(gate: GateSpec) {
+  constructor(gate: GateSpec, alpha: number) {
     this.gate = gate
+    this.alpha = alpha
   }
 
   add(sample: WindowSample): void {
@@ -179,8 +181,14 @@ abstract class Run implements JudgeRun {
     this.take(sample)
   }
 
+  verdict(): GateVerdict {
+    if (this.samples === 0) return plain(this.gate, undefined, 'INCONCLUSIVE', `no telemetry window for ${valueKey(this.gate)} yet`, { alpha: this.alpha }, 'no-data')
+    return this.judged()
+  }
+
   protected abstract take(sample: WindowSample): void
-  abstract verdict(): GateVerdict
+  /** The verdict once at least one window was added. */
+  protected abstract judged(): GateVerdict
 }
 
 /** Settings the judge cannot work with: every verdict says why. */
@@ -188,15 +196,20 @@ class RefusedRun extends Run {
   readonly #reason: string
   readonly #extra: { [key: string]: Json }
 
-  constructor(gate: GateSpec, reason: string, extra: { [key: string]: Json }) {
-    super(gate)
+  constructor(gate: GateSpec, alpha: number, reason: string, extra: { [key: string]: Json }) {
+    super(gate, alpha)
     this.#reason = reason
     this.#extra = extra
   }
 
   protected take(): void {}
 
-  verdict(): GateVerdict {
+  // The settings are refused before there is any window to wait for.
+  override verdict(): GateVerdict {
+    return this.judged()
+  }
+
+  protected judged(): GateVerdict {
     return plain(this.gate, this.latest, 'INCONCLUSIVE', this.#reason, this.#extra, 'unsupported')
   }
 }
@@ -246,7 +259,6 @@ function readCounts(key: string): (sample: WindowSample) => CountIncrement | str
 }
 
 class ErrorRun extends Run {
-  readonly #alpha: number
   readonly #margin: number
   readonly #rateMargin: number | null
   readonly #floor: number | null
@@ -260,8 +272,7 @@ class ErrorRun extends Run {
   #last: TimedIncrement | null = null
 
   constructor(alpha: number, margin: number, rateMarginDelta: number | null, gate: GateSpec, options: SequentialOptions) {
-    super(gate)
-    this.#alpha = alpha
+    super(gate, alpha)
     this.#margin = margin
     this.#rateMargin = rateMarginDelta
     this.#floor = options.errorFloor === undefined ? SEQUENTIAL_DEFAULTS.errorFloor : options.errorFloor
@@ -287,141 +298,129 @@ class ErrorRun extends Run {
     }
   }
 
-  verdict(): GateVerdict {
-    const gate = this.gate
-    if (this.samples === 0) return plain(gate, undefined, 'INCONCLUSIVE', `no telemetry window for ${valueKey(gate)} yet`, { alpha: this.#alpha }, 'no-data')
-    return errorVerdict(this.#alpha, this.#margin, this.#rateMargin, this.#floor, gate, this.#test, this.#cutter, {
-      seconds: this.#seconds,
-      cutRequests: this.#cutRequests,
-      first: this.#first,
-      last: this.#last,
-      latest: this.latest,
-    })
-  }
-}
+  protected judged(): GateVerdict {
+    const { gate, alpha } = this
+    const margin = this.#margin
+    const rateMarginDelta = this.#rateMargin
+    const floor = this.#floor
+    const cut = this.#cutter
+    const seconds = this.#seconds
+    const first = this.#first
+    const last = this.#last
+    const test = this.#test
+    const s = test.summary()
+    const { ratioEstimate, ratioUpperBound } = test.ratios()
+    const target = Math.log(1 / alpha)
+    // PASS needs both statements shown (an intersection: each at its own level alpha), so the
+    // percentage-point test gets all of alpha (alpha/2 per version, see rate-margin.ts).
+    const passTarget = target
+    const byRate =
+      rateMarginDelta === null
+        ? null
+        : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, Math.min(1, 2 * alpha))
+    const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor, rateMargin: rateMarginDelta }
+    const label = labelOf(gate)
 
-interface ErrorProgress {
-  seconds: number
-  cutRequests: number
-  first: TimedIncrement | null
-  last: TimedIncrement | null
-  latest: WindowSample | undefined
-}
-
-function errorVerdict(alpha: number, margin: number, rateMarginDelta: number | null, floor: number | null, gate: GateSpec, test: ErrorShareTest, cut: IncrementCutter, progress: ErrorProgress): GateVerdict {
-  const { seconds, first, last } = progress
-  const s = test.summary()
-  const { ratioEstimate, ratioUpperBound } = test.ratios()
-  const target = Math.log(1 / alpha)
-  // PASS needs both statements shown (an intersection: each at its own level alpha), so the
-  // percentage-point test gets all of alpha (alpha/2 per version, see rate-margin.ts).
-  const passTarget = target
-  const byRate =
-    rateMarginDelta === null
-      ? null
-      : rateMargin({ errors: s.canaryErrors, requests: s.canaryRequests }, { errors: s.baselineErrors, requests: s.baselineRequests }, rateMarginDelta, Math.min(1, 2 * alpha))
-  const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin, floor, rateMargin: rateMarginDelta }
-  const label = labelOf(gate)
-
-  const extra: { [key: string]: Json } = {
-    method: 'error share given the traffic split: uniform mixture of likelihood ratios (anytime-valid e-value)',
-    alpha,
-    threshold: 1 / alpha,
-    eValue: finite(Math.exp(s.logEFail)),
-    log10EValue: finite(s.logEFail / Math.LN10),
-    eValueRatio: finite(Math.exp(s.logERatio)),
-    eValueFloor: s.logEFloor === null ? null : finite(Math.exp(s.logEFloor)),
-    passEValue: finite(Math.exp(s.logEPass)),
-    log10PassEValue: finite(s.logEPass / Math.LN10),
-    margin,
-    floor,
-    rateMargin: rateMarginDelta,
-    rateMarginEValue: byRate === null ? null : finite(Math.exp(byRate.logE)),
-    rateMarginThreshold: byRate === null ? null : finite(Math.exp(byRate.target)),
-    baselineRateLowerBound: byRate === null ? null : finite(byRate.baselineLower),
-    canaryRateUpperBound: byRate === null ? null : finite(byRate.canaryUpper),
-    ratioEstimate: finite(ratioEstimate),
-    ratioUpperBound: finite(ratioUpperBound),
-    canaryRequestsTotal: s.canaryRequests,
-    canaryErrorsTotal: s.canaryErrors,
-    baselineRequestsTotal: s.baselineRequests,
-    baselineErrorsTotal: s.baselineErrors,
-    canaryErrorRate: finite(s.canaryRate),
-    baselineErrorRate: finite(s.baselineRate),
-    intervals: s.intervals,
-    seconds: finite(seconds),
-    since: first === null ? null : new Date(first.start).toISOString(),
-    until: last === null ? null : new Date(last.end).toISOString(),
-    windows: { seen: cut.samples, overlapping: cut.overlapping, invalid: cut.invalid, inconsistent: cut.inconsistent },
-  }
-  const verdict = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
-    gate: gate.name,
-    verdict: v,
-    value: finite(s.canaryRate),
-    baseline: finite(s.baselineRate),
-    reason,
-    evidence: evidenceOf(KIND, gate, progress.latest, thresholds, { ...extra, state }),
-  })
-
-  if (s.intervals === 0 && first !== null) {
-    return verdict('INCONCLUSIVE', `collecting evidence: ${counted(progress.cutRequests, countedItem(gate))} so far; the test counts pools of at least ${POOL_REQUESTS}`, 'collecting')
-  }
-  if (s.intervals === 0) {
-    const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
-    return verdict('INCONCLUSIVE', why, 'no-data')
-  }
-  // What the counts count, in the reasons: requests of the proxy, traces of a Tempo gate.
-  const item = countedItem(gate)
-  // Valid counts of zero are an answer, not missing telemetry: at low traffic the canary may
-  // go a while without a request. The analysis's `max` bounds the wait, not the inconclusive limit.
-  if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `collecting evidence: no canary ${item}s yet (${plural(cut.samples, 'window')} counted, ${counted(s.baselineRequests, `baseline ${item}`)})`, 'collecting')
-
-  const needed = formatE(1 / alpha)
-  const rates = ratesText(label, s.canaryRate, s.baselineRate)
-  const over = `over ${counted(s.canaryRequests, `canary ${item}`)}${s.baselineRequests > 0 ? ` and ${counted(s.baselineRequests, `baseline ${item}`)}` : ''}${seconds > 0 ? ` in ${formatWindowSeconds(seconds)}` : ''}`
-
-  if (s.logEFail >= target) {
-    return verdict('FAIL', `${rates} ${over}: e-value ${formatLogE(s.logEFail)} ≥ ${needed} = 1/alpha`, 'regression')
-  }
-
-  const saturated = (s.canaryRate ?? 0) > SEQUENTIAL_DEFAULTS.saturation
-  const confidence = `${trimmedPercent(1 - alpha)} % confidence`
-  // PASS: the ratio (or the floor) AND, when a percentage-point margin is on, the points.
-  const ratioShown = s.logEPass >= passTarget
-  const rateShown = byRate === null || byRate.pass
-  if (ratioShown && rateShown && !saturated) {
-    const byRatio = ratioUpperBound !== null && ratioUpperBound < margin
-    const ratioWhy = byRatio
-      ? `≤ ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))})`
-      : `below the ${formatValue(floor ?? 0, 'fraction')} floor`
-    const headrooms = [byRatio ? ratioHeadroom(ratioEstimate, margin) : 1]
-    let reason: string
-    if (byRate !== null) {
-      // "canary error rate ≤ baseline + 1 pp and ≤ ×2 the baseline with 99 % confidence after 1,240 canary requests"
-      headrooms.push(rateHeadroom(s.canaryRate, s.baselineRate, rateMarginDelta!))
-      const measured = `${formatValue(s.canaryRate ?? 0, 'fraction')} vs ${s.baselineRate === null ? 'no baseline requests' : `${formatValue(s.baselineRate, 'fraction')} baseline`}`
-      const bounds = `canary at most ${formatValue(byRate.canaryUpper ?? byRate.cap, 'fraction')}, baseline at least ${formatValue(byRate.baselineLower, 'fraction')}`
-      reason =
-        `canary ${label} ≤ baseline + ${formatPoints(rateMarginDelta!)} and ${ratioWhy} with ${confidence} after ${counted(s.canaryRequests, `canary ${item}`)}` +
-        ` (measured ${measured}${seconds > 0 ? ` over ${formatWindowSeconds(seconds)}` : ''}; ${bounds}; ratio e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha)`
-    } else {
-      reason = `${rates} ${over}: ${ratioWhy} with ${confidence}; e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha`
+    const extra: { [key: string]: Json } = {
+      method: 'error share given the traffic split: uniform mixture of likelihood ratios (anytime-valid e-value)',
+      alpha,
+      threshold: 1 / alpha,
+      eValue: finite(Math.exp(s.logEFail)),
+      log10EValue: finite(s.logEFail / Math.LN10),
+      eValueRatio: finite(Math.exp(s.logERatio)),
+      eValueFloor: s.logEFloor === null ? null : finite(Math.exp(s.logEFloor)),
+      passEValue: finite(Math.exp(s.logEPass)),
+      log10PassEValue: finite(s.logEPass / Math.LN10),
+      margin,
+      floor,
+      rateMargin: rateMarginDelta,
+      rateMarginEValue: byRate === null ? null : finite(Math.exp(byRate.logE)),
+      rateMarginThreshold: byRate === null ? null : finite(Math.exp(byRate.target)),
+      baselineRateLowerBound: byRate === null ? null : finite(byRate.baselineLower),
+      canaryRateUpperBound: byRate === null ? null : finite(byRate.canaryUpper),
+      ratioEstimate: finite(ratioEstimate),
+      ratioUpperBound: finite(ratioUpperBound),
+      canaryRequestsTotal: s.canaryRequests,
+      canaryErrorsTotal: s.canaryErrors,
+      baselineRequestsTotal: s.baselineRequests,
+      baselineErrorsTotal: s.baselineErrors,
+      canaryErrorRate: finite(s.canaryRate),
+      baselineErrorRate: finite(s.baselineRate),
+      intervals: s.intervals,
+      seconds: finite(seconds),
+      since: first === null ? null : new Date(first.start).toISOString(),
+      until: last === null ? null : new Date(last.end).toISOString(),
+      windows: { seen: cut.samples, overlapping: cut.overlapping, invalid: cut.invalid, inconsistent: cut.inconsistent },
     }
-    const route = byRate !== null ? (byRatio ? 'rate-margin+ratio' : 'rate-margin+floor') : byRatio ? 'ratio' : 'floor'
-    return passVerdict(verdict('PASS', reason, 'non-inferior'), route, Math.min(...headrooms))
-  }
+    const verdict = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
+      gate: gate.name,
+      verdict: v,
+      value: finite(s.canaryRate),
+      baseline: finite(s.baselineRate),
+      reason,
+      evidence: evidenceOf(KIND, gate, this.latest, thresholds, { ...extra, state }),
+    })
 
-  const notes: string[] = []
-  if (saturated) notes.push(`more than half of the canary's ${item}s fail, so a ratio cannot show it is fine`)
-  else if (s.logERatio >= target && s.logEFloor !== null) {
-    notes.push(`worse than the baseline (e-value ${formatLogE(s.logERatio)}) but not yet shown above the ${formatValue(floor ?? 0, 'fraction')} floor`)
-  } else if (byRate !== null && !byRate.pass) {
-    const upper = byRate.canaryUpper === null ? 'not yet bounded' : `at most ${formatValue(byRate.canaryUpper, 'fraction')} so far`
-    notes.push(`canary ${upper}; ≤ baseline + ${formatPoints(byRate.cap - byRate.baselineLower)} = ${formatValue(byRate.cap, 'fraction')} needed to pass`)
-  } else {
-    notes.push(ratioUpperBound === null ? `not yet shown within ${formatRatio(margin)} of the baseline` : `ratio at most ${formatRatio(sig3(ratioUpperBound))} so far, ${formatRatio(margin)} needed to pass`)
+    if (s.intervals === 0 && first !== null) {
+      return verdict('INCONCLUSIVE', `collecting evidence: ${counted(this.#cutRequests, countedItem(gate))} so far; the test counts pools of at least ${POOL_REQUESTS}`, 'collecting')
+    }
+    if (s.intervals === 0) {
+      const why = cut.invalid > 0 ? `no usable ${label} counts yet: ${cut.invalidReason}` : `no disjoint ${label} window yet`
+      return verdict('INCONCLUSIVE', why, 'no-data')
+    }
+    // What the counts count, in the reasons: requests of the proxy, traces of a Tempo gate.
+    const item = countedItem(gate)
+    // Valid counts of zero are an answer, not missing telemetry: at low traffic the canary may
+    // go a while without a request. The analysis's `max` bounds the wait, not the inconclusive limit.
+    if (s.canaryRequests === 0) return verdict('INCONCLUSIVE', `collecting evidence: no canary ${item}s yet (${plural(cut.samples, 'window')} counted, ${counted(s.baselineRequests, `baseline ${item}`)})`, 'collecting')
+
+    const needed = formatE(1 / alpha)
+    const rates = ratesText(label, s.canaryRate, s.baselineRate)
+    const over = `over ${counted(s.canaryRequests, `canary ${item}`)}${s.baselineRequests > 0 ? ` and ${counted(s.baselineRequests, `baseline ${item}`)}` : ''}${seconds > 0 ? ` in ${formatWindowSeconds(seconds)}` : ''}`
+
+    if (s.logEFail >= target) {
+      return verdict('FAIL', `${rates} ${over}: e-value ${formatLogE(s.logEFail)} ≥ ${needed} = 1/alpha`, 'regression')
+    }
+
+    const saturated = (s.canaryRate ?? 0) > SEQUENTIAL_DEFAULTS.saturation
+    const confidence = `${trimmedPercent(1 - alpha)} % confidence`
+    // PASS: the ratio (or the floor) AND, when a percentage-point margin is on, the points.
+    const ratioShown = s.logEPass >= passTarget
+    const rateShown = byRate === null || byRate.pass
+    if (ratioShown && rateShown && !saturated) {
+      const byRatio = ratioUpperBound !== null && ratioUpperBound < margin
+      const ratioWhy = byRatio
+        ? `≤ ${formatRatio(margin)} the baseline (ratio at most ${formatRatio(sig3(ratioUpperBound))})`
+        : `below the ${formatValue(floor ?? 0, 'fraction')} floor`
+      const headrooms = [byRatio ? ratioHeadroom(ratioEstimate, margin) : 1]
+      let reason: string
+      if (byRate !== null) {
+        // "canary error rate ≤ baseline + 1 pp and ≤ ×2 the baseline with 99 % confidence after 1,240 canary requests"
+        headrooms.push(rateHeadroom(s.canaryRate, s.baselineRate, rateMarginDelta!))
+        const measured = `${formatValue(s.canaryRate ?? 0, 'fraction')} vs ${s.baselineRate === null ? 'no baseline requests' : `${formatValue(s.baselineRate, 'fraction')} baseline`}`
+        const bounds = `canary at most ${formatValue(byRate.canaryUpper ?? byRate.cap, 'fraction')}, baseline at least ${formatValue(byRate.baselineLower, 'fraction')}`
+        reason =
+          `canary ${label} ≤ baseline + ${formatPoints(rateMarginDelta!)} and ${ratioWhy} with ${confidence} after ${counted(s.canaryRequests, `canary ${item}`)}` +
+          ` (measured ${measured}${seconds > 0 ? ` over ${formatWindowSeconds(seconds)}` : ''}; ${bounds}; ratio e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha)`
+      } else {
+        reason = `${rates} ${over}: ${ratioWhy} with ${confidence}; e-value ${formatLogE(s.logEPass)} ≥ ${needed} = 1/alpha`
+      }
+      const route = byRate !== null ? (byRatio ? 'rate-margin+ratio' : 'rate-margin+floor') : byRatio ? 'ratio' : 'floor'
+      return passVerdict(verdict('PASS', reason, 'non-inferior'), route, Math.min(...headrooms))
+    }
+
+    const notes: string[] = []
+    if (saturated) notes.push(`more than half of the canary's ${item}s fail, so a ratio cannot show it is fine`)
+    else if (s.logERatio >= target && s.logEFloor !== null) {
+      notes.push(`worse than the baseline (e-value ${formatLogE(s.logERatio)}) but not yet shown above the ${formatValue(floor ?? 0, 'fraction')} floor`)
+    } else if (byRate !== null && !byRate.pass) {
+      const upper = byRate.canaryUpper === null ? 'not yet bounded' : `at most ${formatValue(byRate.canaryUpper, 'fraction')} so far`
+      notes.push(`canary ${upper}; ≤ baseline + ${formatPoints(byRate.cap - byRate.baselineLower)} = ${formatValue(byRate.cap, 'fraction')} needed to pass`)
+    } else {
+      notes.push(ratioUpperBound === null ? `not yet shown within ${formatRatio(margin)} of the baseline` : `ratio at most ${formatRatio(sig3(ratioUpperBound))} so far, ${formatRatio(margin)} needed to pass`)
+    }
+    return verdict('INCONCLUSIVE', `collecting evidence: e-value ${formatLogE(s.logEFail)} of ${needed} needed; ${rates} ${over}; ${notes.join('; ')}`, 'collecting')
   }
-  return verdict('INCONCLUSIVE', `collecting evidence: e-value ${formatLogE(s.logEFail)} of ${needed} needed; ${rates} ${over}; ${notes.join('; ')}`, 'collecting')
 }
 
 // ---------------------------------------------------------------------------------------
@@ -448,7 +447,6 @@ function histogramLayout(s: WindowSample): number | null {
 }
 
 class LatencyRun extends Run {
-  readonly #alpha: number
   readonly #margin: number
   readonly #g: LatencyQuantile
   readonly #fails: ReturnType<typeof failPairs>
@@ -462,14 +460,12 @@ class LatencyRun extends Run {
   #foreign = 0
   /** Whether a window counted requests but the canary had none (low traffic): waiting, not missing data. */
   #countedNoCanary = false
-  #disjoint = 0
   #canaryRequests = 0
   #newest: WindowSample | undefined
   readonly #ratios: number[] = []
 
   constructor(alpha: number, margin: number, gate: GateSpec, g: LatencyQuantile) {
-    super(gate)
-    this.#alpha = alpha
+    super(gate, alpha)
     this.#margin = margin
     this.#g = g
     this.#fails = failPairs(g)
@@ -487,7 +483,6 @@ class LatencyRun extends Run {
       this.#canaryRequests += c.requests
       this.#slower.add(this.#fails.map((pair) => slowerLogE(c, b, pair)))
       this.#notSlower.add(this.#passes.map((pair) => notSlowerLogE(c, b, pair, this.#margin)))
-      this.#disjoint += 1
       this.#newest = sample
       const key = valueKey(this.gate)
       const ratio = finite(sample.canary.values[key])! / finite(sample.baseline.values[key])!
@@ -498,7 +493,7 @@ class LatencyRun extends Run {
     }
     if (this.#tailCut.push(sample)) {
       const buckets = histogramLayout(sample)!
-      this.#tail ??= { test: new LatencyTailTest(tailQuantiles(this.#g), this.#alpha, buckets), buckets, windows: 0 }
+      this.#tail ??= { test: new LatencyTailTest(tailQuantiles(this.#g), this.alpha, buckets), buckets, windows: 0 }
       if (buckets === this.#tail.buckets) {
         this.#tail.test.add(sample.canary.latencyHistogram!, sample.baseline.latencyHistogram!)
         this.#tail.windows += 1
@@ -506,16 +501,14 @@ class LatencyRun extends Run {
     }
   }
 
-  verdict(): GateVerdict {
-    const gate = this.gate
-    const alpha = this.#alpha
+  protected judged(): GateVerdict {
+    const { gate, alpha } = this
     const margin = this.#margin
     const key = valueKey(gate)
     const label = labelOf(gate)
     const target = Math.log(1 / alpha)
     const thresholds: Thresholds = { alpha, eValueThreshold: 1 / alpha, margin }
     const latest = this.latest
-    if (this.samples === 0) return plain(gate, undefined, 'INCONCLUSIVE', `no telemetry window for ${key} yet`, { alpha }, 'no-data')
     const plainLatency = (v: GateVerdict['verdict'], reason: string, state: SequentialState, extra: { [key: string]: Json } = {}): GateVerdict => ({
       gate: gate.name,
       verdict: v,
@@ -542,7 +535,7 @@ class LatencyRun extends Run {
       shift: tail === null ? null : shiftEvidence(tail.test.shift()),
       passEValue: finite(Math.exp(notSlower.logE)),
       log10PassEValue: finite(notSlower.logE / Math.LN10),
-      disjointWindows: this.#disjoint,
+      disjointWindows: this.#slower.windows,
       slowerWindows: slower.hits,
       notSlowerWindows: notSlower.hits,
       canaryRequestsTotal: this.#canaryRequests,
@@ -556,7 +549,7 @@ class LatencyRun extends Run {
     const c = finite(newest.canary.values[key])!
     const b = finite(newest.baseline.values[key])!
     const values = `${label} ${formatValue(c, 'seconds')} vs ${formatValue(b, 'seconds')} baseline in the latest disjoint window`
-    const windows = plural(this.#disjoint, 'disjoint window')
+    const windows = plural(this.#slower.windows, 'disjoint window')
     const result = (v: GateVerdict['verdict'], reason: string, state: SequentialState): GateVerdict => ({
       ...plainLatency(v, reason, state, extra),
       value: c,
