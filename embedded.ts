@@ -3,7 +3,7 @@ import { ControllerMetrics } from './controller/metrics.ts'
 import { startControllerRuntime } from './controller/runtime.ts'
 import { startTracing } from './controller/tracing.ts'
 import { kubernetesTargets } from './controller/targets/kubernetes-config.ts'
-import { runDemo } from './controller/demo/run.ts'
+import { prepareDemo, runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
 import { openStore } from './schema/store/index.ts'
 import { applyConfigFile } from './server/config-file.ts'
@@ -31,9 +31,12 @@ try {
   const metrics = new ControllerMetrics()
   const api = await serveApi(config, store, bus, { label: 'sentra (embedded)', dashboard, extraRegistries: [metrics.registry] })
   const tracing = startTracing(process.env, 'sentra')
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
   // The demo versions export their spans and logs to this server's OTLP receiver (docs/otlp.md).
-  const demo = config.demo ? runDemo({ store, bus, log, otlpUrl: api.url }) : null
+  // Applied before the controller starts: it brings the stable version up from the stored spec.
+  const demoOptions = { store, bus, log, otlpUrl: api.url }
+  const prepared = config.demo ? await prepareDemo(demoOptions) : undefined
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
+  const demo = prepared ? runDemo({ ...demoOptions, prepared }) : null
   stopOnSignals(async () => {
     // First, before anything waits: the signal reached the demo's processes too (our process group).
     controller.quiesce()

@@ -67,6 +67,7 @@ const samples = (over: Partial<StepSamples> = {}): StepSamples => ({
   leaseRenewals: 1000,
   lostLeases: 0,
   cpuMicros: 800_000,
+  loopBusyMs: 1000,
   queries: 3400,
   decisions: 0,
   evidenceRows: 600,
@@ -96,6 +97,8 @@ describe('summarizeStep', () => {
       cpuMsPerRolloutTick: 4,
       cpuCores: 0.08,
       projectedRolloutsPerCore: 1250,
+      loopMsPerRolloutTick: 5,
+      projectedRolloutsPerLoop: 1000,
       databaseCpuMsPerRolloutTick: null,
       redisCpuMsPerRolloutTick: 1,
       sqlPerRolloutTick: 17,
@@ -117,7 +120,7 @@ describe('summarizeStep', () => {
 
   it('has no per-tick numbers without ticks, and no scan cycle without renewals', () => {
     const summary = summarizeStep(samples({ durations: [], lags: [], leaseRenewals: 0, firstRoundSeconds: null, eventLoopDelayP99Ns: null, eventLoopDelayMaxNs: null }))
-    expect(summary).toMatchObject({ ticks: 0, tickRatio: 0, cpuMsPerRolloutTick: null, projectedRolloutsPerCore: null, sqlPerRolloutTick: null, scanCycleSeconds: null, firstRoundSeconds: null })
+    expect(summary).toMatchObject({ ticks: 0, tickRatio: 0, cpuMsPerRolloutTick: null, projectedRolloutsPerCore: null, loopMsPerRolloutTick: null, projectedRolloutsPerLoop: null, sqlPerRolloutTick: null, scanCycleSeconds: null, firstRoundSeconds: null })
     expect(summary.tickLagMs).toEqual({ p50: null, p99: null, max: null })
     expect(summary.eventLoopDelayMs).toBeNull()
   })
@@ -203,6 +206,7 @@ describe('the controller benchmark, end to end on SQLite at a tiny scale', () =>
     expect(Object.keys(summary.sequentialJudgeMsPerTickByIncrements.runKiB)).toEqual(['12', '120', '720', '3600'])
     expect(summary.sequentialJudgeMsPerTickByIncrements.keptIncrementsKiB['3600']).toBeGreaterThan(summary.sequentialJudgeMsPerTickByIncrements.keptIncrementsKiB['12']!)
     expect(step!.projectedRolloutsPerCore).toBeGreaterThan(0)
+    expect(step!.projectedRolloutsPerLoop).toBeGreaterThan(0)
     expect(lines.some((l) => l.includes('first round'))).toBe(true)
   }, 60_000)
 

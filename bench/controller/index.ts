@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { RedisLeases, StoreLeases } from '../../controller/leases.ts'
 import { Controller } from '../../controller/loop.ts'
@@ -171,6 +171,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
   ctx.leases.renewals = 0
   const queriesBefore = store.db.stats.queries
   const cpuBefore = process.cpuUsage()
+  const loopBefore = performance.eventLoopUtilization()
   const databaseBefore = processCpuMicros(ctx.databasePid)
   const redisBefore = processCpuMicros(ctx.redisPid)
   const rssStart = process.memoryUsage.rss()
@@ -180,6 +181,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
   loop.disable()
   const seconds = (performance.now() - windowStart) / 1000
   const cpu = process.cpuUsage(cpuBefore)
+  const loopBusy = performance.eventLoopUtilization(loopBefore)
   const queries = store.db.stats.queries - queriesBefore
   const databaseAfter = processCpuMicros(ctx.databasePid)
   const redisAfter = processCpuMicros(ctx.redisPid)
@@ -204,6 +206,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
     firstRoundSeconds,
     ...sample,
     cpuMicros: cpu.user + cpu.system,
+    loopBusyMs: loopBusy.active,
     queries,
     decisions: rowsAfter.decisions - rowsBefore.decisions,
     evidenceRows: rowsAfter.evidence - rowsBefore.evidence,
@@ -215,7 +218,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
     redisCpuMicros: redisBefore === null || redisAfter === null ? null : redisAfter - redisBefore,
   })
   log(
-    `controller: step ${rollouts}: ${summary.ticks} ticks (${summary.tickRatio} of expected), lag p99 ${summary.tickLagMs.p99} ms, duration p99 ${summary.tickDurationMs.p99} ms, ${summary.cpuMsPerRolloutTick} ms CPU per tick, ${summary.sustained ? 'sustained' : 'NOT sustained'}`,
+    `controller: step ${rollouts}: ${summary.ticks} ticks (${summary.tickRatio} of expected), lag p99 ${summary.tickLagMs.p99} ms, duration p99 ${summary.tickDurationMs.p99} ms, ${summary.cpuMsPerRolloutTick} ms CPU and ${summary.loopMsPerRolloutTick} ms of the loop per tick, ${summary.sustained ? 'sustained' : 'NOT sustained'}`,
   )
   return { ...summary, errors }
 }

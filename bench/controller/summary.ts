@@ -93,6 +93,12 @@ export interface StepSamples {
   lostLeases: number
   /** process.cpuUsage() delta over the window, in microseconds (user + system). */
   cpuMicros: number
+  /**
+   * Time the event loop was busy over the window (performance.eventLoopUtilization's
+   * `active`), in milliseconds: CPU plus the time blocked in synchronous system calls (a
+   * SQLite commit's fsync), and not the CPU of other threads.
+   */
+  loopBusyMs: number
   /** SQL statements the store sent in the window (store.db.stats.queries). */
   queries: number
   decisions: number
@@ -137,6 +143,14 @@ export interface StepSummary {
    * loop runs on one thread, so this is one controller's ceiling, whatever the machine's load.
    */
   projectedRolloutsPerCore: number | null
+  /** Event-loop busy time per tick, in ms: what one tick takes of the loop, which is one thread. */
+  loopMsPerRolloutTick: number | null
+  /**
+   * interval / loopMsPerRolloutTick: the rollouts one controller's loop would tick on time at
+   * this cost. Unlike the CPU projection it counts the time the loop waits in a synchronous
+   * system call and leaves out what other threads do.
+   */
+  projectedRolloutsPerLoop: number | null
   databaseCpuMsPerRolloutTick: number | null
   redisCpuMsPerRolloutTick: number | null
   sqlPerRolloutTick: number | null
@@ -178,6 +192,8 @@ export function summarizeStep(s: StepSamples): StepSummary {
     cpuMsPerRolloutTick: perTick(s.cpuMicros),
     cpuCores: s.seconds > 0 ? round(s.cpuMicros / 1e6 / s.seconds, 2) : 0,
     projectedRolloutsPerCore: ticks === 0 || s.cpuMicros <= 0 ? null : Math.round((s.intervalSeconds * 1e6 * ticks) / s.cpuMicros),
+    loopMsPerRolloutTick: perTick(s.loopBusyMs * 1000),
+    projectedRolloutsPerLoop: ticks === 0 || s.loopBusyMs <= 0 ? null : Math.round((s.intervalSeconds * 1000 * ticks) / s.loopBusyMs),
     databaseCpuMsPerRolloutTick: perTick(s.databaseCpuMicros),
     redisCpuMsPerRolloutTick: perTick(s.redisCpuMicros),
     sqlPerRolloutTick: ticks === 0 ? null : round(s.queries / ticks, 2),

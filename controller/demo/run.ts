@@ -29,6 +29,13 @@ export interface DemoOptions {
   host?: string
   /** Where the load goes (default the proxy on loopback); several URLs share `rate`. */
   loadUrls?: readonly string[]
+  /** The application already applied by {@link prepareDemo} (else the demo applies it when it starts). */
+  prepared?: PreparedDemo
+}
+
+/** The demo application as applied at this start, and the token file its exporters read. */
+export interface PreparedDemo {
+  telemetry: (DemoTelemetry & { dispose(): Promise<void> }) | null
 }
 
 export const DEMO_TELEMETRY_TOKEN_NAME = 'demo telemetry (generated at start)'
@@ -48,6 +55,29 @@ async function telemetryToken(store: Store, endpoint: string): Promise<DemoTelem
   return { endpoint, tokenFile, dispose: () => rm(dir, { recursive: true, force: true }) }
 }
 
+/**
+ * Applies the demo application with this start's exporter token (the previous one revoked,
+ * its file gone with the previous process). Embedded mode calls it before the controller
+ * starts: the controller brings the stable version up from the stored spec at once, and a spec
+ * still naming the previous start's token file left that version exporting without a token,
+ * refused by the OTLP receiver until the next rollout.
+ */
+export async function prepareDemo({ store, bus, log, port = DEMO_LISTEN_PORT, otlpUrl, exportTo, host }: Pick<DemoOptions, 'store' | 'bus' | 'log' | 'port' | 'otlpUrl' | 'exportTo' | 'host'>): Promise<PreparedDemo> {
+  const telemetry = otlpUrl ? await telemetryToken(store, otlpUrl) : null
+  try {
+    if (otlpUrl) log(`demo: the demo versions export spans and logs to ${otlpUrl}/v1/traces and /v1/logs`)
+    const exporting: DemoTelemetry | null = telemetry ?? (exportTo ? { endpoint: exportTo } : null)
+    if (exportTo && !telemetry) log(`demo: the demo versions export spans and logs to ${exportTo}`)
+    const spec = assertSpec(demoSpec({ port, ...(host ? { host } : {}), ...(exporting ? { telemetry: exporting } : {}) }))
+    const app = await store.applications.upsert(spec.name, spec)
+    await bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
+    return { telemetry }
+  } catch (error) {
+    await telemetry?.dispose()
+    throw error
+  }
+}
+
 function versionNumber(version: string | null): number {
   return Number(/^v(\d+)$/.exec(version ?? '')?.[1] ?? 0)
 }
@@ -57,11 +87,23 @@ function versionNumber(version: string | null): number {
  * Sentra's proxy, then keeps rolling out new versions: v2 (bad: must be rolled back), v3
  * (good: must be promoted), v4, v5, ... so the dashboard always has something moving.
  */
-export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 100, otlpUrl, exportTo, host, loadUrls }: DemoOptions): { stop(): Promise<void> } {
+export function runDemo(options: DemoOptions): { stop(): Promise<void> } {
+  const { store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 100, loadUrls } = options
   let stopped = false
   let loads: ReturnType<typeof startLoad>[] = []
-  let telemetry: (DemoTelemetry & { dispose(): Promise<void> }) | null = null
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  let telemetry = options.prepared?.telemetry ?? null
+  const stopping = new AbortController()
+  // Cut short by stop(): the pause between rollouts is 10 s, and stopping Sentra waits for the demo.
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        stopping.signal.removeEventListener('abort', done)
+        resolve()
+      }
+      stopping.signal.addEventListener('abort', done)
+    })
 
   async function finished(rolloutId: string): Promise<Rollout | null> {
     while (!stopped) {
@@ -86,15 +128,9 @@ export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10
   }
 
   async function main(): Promise<void> {
-    if (otlpUrl) {
-      telemetry = await telemetryToken(store, otlpUrl)
-      log(`demo: the demo versions export spans and logs to ${otlpUrl}/v1/traces and /v1/logs`)
-    }
-    const exporting: DemoTelemetry | null = telemetry ?? (exportTo ? { endpoint: exportTo } : null)
-    if (exportTo && !telemetry) log(`demo: the demo versions export spans and logs to ${exportTo}`)
-    const spec = assertSpec(demoSpec({ port, ...(host ? { host } : {}), ...(exporting ? { telemetry: exporting } : {}) }))
-    const app = await store.applications.upsert(spec.name, spec)
-    await bus.publish('application.changed', { applicationId: app.id, name: app.name, at: new Date().toISOString() })
+    if (!options.prepared) telemetry = (await prepareDemo(options)).telemetry
+    const app = await store.applications.byName(DEMO_APPLICATION)
+    if (!app) return
     if (!app.stableVersion) await roll('v1')
     if (stopped) return
     const urls = loadUrls && loadUrls.length > 0 ? loadUrls : [`http://127.0.0.1:${port}/`]
@@ -122,6 +158,7 @@ export function runDemo({ store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10
   return {
     stop: async () => {
       stopped = true
+      stopping.abort()
       for (const load of loads) load.stop()
       await running
       await telemetry?.dispose()
