@@ -16,6 +16,20 @@ async function values(metrics: ControllerMetrics, name: string): Promise<{ label
 }
 
 describe('ControllerMetrics', () => {
+  it("creates an application's outcome counters at 0 when its rollout is first seen, before any decision, and once", async () => {
+    const metrics = new ControllerMetrics()
+    expect(await values(metrics, 'sentra_decisions_total')).toEqual([])
+    metrics.weight('r1', 'shop', 0)
+    const zeros = [
+      { labels: { application: 'shop', action: 'ROLLBACK' }, value: 0 },
+      { labels: { application: 'shop', action: 'PROMOTE' }, value: 0 },
+    ]
+    expect(await values(metrics, 'sentra_decisions_total')).toEqual(zeros)
+    metrics.knownApplication('shop')
+    metrics.evaluated('r2', 'shop', [])
+    expect(await values(metrics, 'sentra_decisions_total')).toEqual(zeros)
+  })
+
   it('records verdicts, gate values, decisions and weights with application/gate labels and no rollout id', async () => {
     const metrics = new ControllerMetrics()
     metrics.held(1)

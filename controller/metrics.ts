@@ -11,7 +11,7 @@ import type { GateEvaluation } from './evaluate.ts'
 export const MAX_LABEL_SETS = 500
 export const OTHER = 'other'
 
-/** The decisions a dashboard counts per application: created at 0 (see #zeroOutcomes). */
+/** The decisions a dashboard counts per application: created at 0 (see knownApplication). */
 const OUTCOME_ACTIONS = ['ROLLBACK', 'PROMOTE'] as const
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -146,6 +146,8 @@ export class ControllerMetrics {
     gateValue: LabelCap<'application' | 'gate' | 'role'>
   }
   readonly #rollouts = new Map<string, Tracked>()
+  /** Applications whose outcome counters exist (knownApplication). */
+  readonly #zeroed = new Set<string>()
   /**
    * Tracked rollouts per canary-weight and per gate-value label set: finished() asks these
    * instead of scanning every other rollout (with 10,000 held, letting go of all of them
@@ -169,6 +171,7 @@ export class ControllerMetrics {
     if (!tracked) {
       tracked = { application, gateValues: [], weight: null }
       this.#rollouts.set(rolloutId, tracked)
+      this.knownApplication(application)
     }
     return tracked
   }
@@ -191,17 +194,22 @@ export class ControllerMetrics {
 
   /** A stored decision; `windowEnd` is when the window it judged ended (the tick's start), in ms. */
   decided(application: string, action: string, windowEnd: number, storedAt: number): void {
-    this.#zeroOutcomes(application)
+    this.knownApplication(application)
     this.decisions.inc(this.#caps.decisions.bound({ application, action }))
     this.timeToDecision.observe(Math.max(0, storedAt - windowEnd) / 1000)
   }
 
   /**
-   * Outcome counters exist at 0 from an application's first decision: Prometheus's
-   * increase() cannot see a counter's first increment when the series is born at 1, so a
-   * first rollback would show as none in Grafana.
+   * An application this controller may decide for: its outcome counters are created at 0 now.
+   * Prometheus's increase() cannot see a counter's first increment when the series is born
+   * at 1, so a rollback whose counter appeared with it would show as none in Grafana. The
+   * runtime calls this for every stored application at start and the first tick of a rollout
+   * does for its own, so the 0 is there from well before the rollout's first decision
+   * (a tick decides after it reads the rollout).
    */
-  #zeroOutcomes(application: string): void {
+  knownApplication(application: string): void {
+    if (this.#zeroed.has(application)) return
+    this.#zeroed.add(application)
     for (const action of OUTCOME_ACTIONS) this.decisions.inc(this.#caps.decisions.bound({ application, action }), 0)
   }
 

@@ -64,12 +64,15 @@ export interface ControllerRuntime {
 /**
  * Brings every application's stable version up (processes die with Sentra; after a crash
  * the last promotion may not have been actuated): desired state is what the store says.
+ * Every application's outcome counters are created on the way.
  */
-async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['target']['kind']) => Target | undefined, log?: (line: string) => void): Promise<void> {
+async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['target']['kind']) => Target | undefined, metrics: ControllerMetrics, log?: (line: string) => void): Promise<void> {
   let after: string | null = null
   for (;;) {
     const page = await store.applications.list({ first: 100, after })
     for (const { node: app } of page.items) {
+      // Its outcome counters at 0 before this controller's first tick (ControllerMetrics.knownApplication).
+      metrics.knownApplication(app.name)
       if (!app.stableVersion) continue
       const active = await store.rollouts.list({ first: 1, application: app.name, statuses: ACTIVE_STATUSES })
       if (active.items.length > 0) continue
@@ -105,7 +108,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   const leases: LeaseManager = options.redisUrl
     ? new RedisLeases(options.redisUrl, options.redisPrefix ? { prefix: options.redisPrefix } : {})
     : new StoreLeases(store.leases)
-  await ensureStableVersions(store, targetFor, log)
+  await ensureStableVersions(store, targetFor, metrics, log)
   const controller = new Controller({
     store,
     bus,
