@@ -7,7 +7,7 @@ import { prepareDemo, runDemo } from './controller/demo/run.ts'
 import { createBus } from './schema/events/index.ts'
 import { openStore } from './schema/store/index.ts'
 import { applyConfigFile } from './server/config-file.ts'
-import { ConfigError, readConfig } from './server/config.ts'
+import { ConfigError, evidenceRetentionMs, readConfig } from './server/config.ts'
 import { exitOnStartFailure, serveApi, stopOnSignals } from './server/run.ts'
 import { createDashboardHandler, hasProductionBuild } from './web/serve.ts'
 
@@ -35,7 +35,7 @@ try {
   // Applied before the controller starts: it brings the stable version up from the stored spec.
   const demoOptions = { store, bus, log, otlpUrl: api.url }
   const prepared = config.demo ? await prepareDemo(demoOptions) : undefined
-  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, log), log, metrics })
+  const controller = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, evidenceRetentionMs: evidenceRetentionMs(config), targets: await kubernetesTargets(config, log), log, metrics })
   const demo = prepared ? runDemo({ ...demoOptions, prepared }) : null
   stopOnSignals(async () => {
     // First, before anything waits: the signal reached the demo's processes too (our process group).

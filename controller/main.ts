@@ -1,6 +1,6 @@
 import { createBus } from '../schema/events/index.ts'
 import { openStore } from '../schema/store/index.ts'
-import { ConfigError, readConfig } from '../server/config.ts'
+import { ConfigError, evidenceRetentionMs, readConfig } from '../server/config.ts'
 import { exitOnStartFailure, stopOnSignals } from '../server/run.ts'
 import { serveMetrics } from './metrics.ts'
 import { startControllerRuntime } from './runtime.ts'
@@ -16,7 +16,7 @@ try {
   const store = await openStore(config.databaseUrl)
   const bus = createBus(config.redisUrl ?? undefined)
   const tracing = startTracing()
-  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, targets: await kubernetesTargets(config, (line) => console.log(line)), log: (line) => console.log(line) })
+  const runtime = await startControllerRuntime({ store, bus, redisUrl: config.redisUrl, leaseTtlMs: config.leaseTtlMs, maxConcurrency: config.controllerConcurrency, processPorts: config.processPorts, dockerHost: config.dockerHost, evidenceRetentionMs: evidenceRetentionMs(config), targets: await kubernetesTargets(config, (line) => console.log(line)), log: (line) => console.log(line) })
   console.log(`sentra controller ${runtime.controller.holder} running (store: ${store.db.dialect}; bus: ${bus.kind})`)
   // SENTRA_METRICS_PORT: the controller's metrics at GET /metrics, without a token, on SENTRA_HOST.
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics.registry, config.metricsPort, config.host)

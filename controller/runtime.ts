@@ -4,6 +4,7 @@ import type { Store } from '../schema/store/index.ts'
 import { ACTIVE_STATUSES } from '../schema/store/models.ts'
 import { RedisLeases, StoreLeases, type LeaseManager } from './leases.ts'
 import { Controller } from './loop.ts'
+import { EvidencePruner } from './evidence-retention.ts'
 import { ControllerMetrics } from './metrics.ts'
 import { answerPreflights } from './preflight.ts'
 import { startNotifier, type Notifier, type NotifierSettings } from './notify/index.ts'
@@ -44,6 +45,12 @@ export interface ControllerRuntimeOptions {
    * explicit `targets.docker` wins; null or unset: no docker target (docs/docker.md).
    */
   dockerHost?: string | null
+  /**
+   * Finished rollouts lose their telemetry windows and gate results this long after they
+   * finished (SENTRA_EVIDENCE_RETENTION_DAYS; controller/evidence-retention.ts). Null or
+   * unset: kept forever.
+   */
+  evidenceRetentionMs?: number | null
 }
 
 export interface ControllerRuntime {
@@ -124,6 +131,8 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   await controller.start()
   const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })
   const notifier = options.notifications === false ? null : await startNotifier({ store, bus, ...(log ? { log } : {}), ...options.notifications })
+  const pruner = options.evidenceRetentionMs ? new EvidencePruner({ store, retentionMs: options.evidenceRetentionMs, ...(log ? { log } : {}) }) : null
+  pruner?.start()
   const quiesce = (): void => {
     controller.halt()
     processTarget.quiesce()
@@ -138,6 +147,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
       quiesce()
       clearInterval(refresher)
       await stopPreflights()
+      await pruner?.stop()
       await controller.stop()
       await notifier?.stop()
       await processTarget.close()

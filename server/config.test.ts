@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, readConfig } from './config.ts'
+import { ConfigError, evidenceRetentionMs, readConfig } from './config.ts'
 
 describe('readConfig', () => {
   it('has the documented defaults', () => {
@@ -40,7 +40,19 @@ describe('readConfig', () => {
     expect(readConfig({ SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN: '0', SENTRA_WS_FANOUT: '0' })).toMatchObject({ wsMaxConnectionsPerToken: 0, wsFanout: false })
   })
 
+  it('reads the evidence retention in days (30 by default, 0 = forever) and gives the runtime milliseconds', () => {
+    expect(readConfig({}).evidenceRetentionDays).toBe(30)
+    expect(evidenceRetentionMs(readConfig({}))).toBe(30 * 24 * 60 * 60 * 1000)
+    expect(evidenceRetentionMs(readConfig({ SENTRA_EVIDENCE_RETENTION_DAYS: '7' }))).toBe(7 * 24 * 60 * 60 * 1000)
+    expect(evidenceRetentionMs(readConfig({ SENTRA_EVIDENCE_RETENTION_DAYS: '0' }))).toBeNull()
+  })
+
   it.each([
+    ['SENTRA_EVIDENCE_RETENTION_DAYS', '-1', /SENTRA_EVIDENCE_RETENTION_DAYS/],
+    ['SENTRA_EVIDENCE_RETENTION_DAYS', '1.5', /SENTRA_EVIDENCE_RETENTION_DAYS/],
+    ['SENTRA_EVIDENCE_RETENTION_DAYS', '30d', /SENTRA_EVIDENCE_RETENTION_DAYS/],
+    ['SENTRA_EVIDENCE_RETENTION_DAYS', '36501', /SENTRA_EVIDENCE_RETENTION_DAYS/],
+    ['SENTRA_EVIDENCE_RETENTION_DAYS', '9'.repeat(400), /SENTRA_EVIDENCE_RETENTION_DAYS/],
     ['SENTRA_PORT', 'eighty', /SENTRA_PORT/],
     ['SENTRA_PORT', '70000', /SENTRA_PORT/],
     ['SENTRA_PORT', '-1', /SENTRA_PORT/],

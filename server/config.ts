@@ -54,6 +54,16 @@ export interface Config {
   wsMaxConnectionsPerToken: number
   /** SENTRA_WS_FANOUT: same-operation subscribers share one execution per event (server/fanout/); 0 only to compare. */
   wsFanout: boolean
+  /** SENTRA_EVIDENCE_RETENTION_DAYS: finished rollouts keep their windows and gate results this many days; 0 = forever. */
+  evidenceRetentionDays: number
+}
+
+/** SENTRA_EVIDENCE_RETENTION_DAYS by default (Prometheus keeps 15 days; a rollout's evidence is looked at for longer). */
+export const DEFAULT_EVIDENCE_RETENTION_DAYS = 30
+
+/** The runtime's `evidenceRetentionMs` for a configuration: null keeps evidence forever. */
+export function evidenceRetentionMs(config: Pick<Config, 'evidenceRetentionDays'>): number | null {
+  return config.evidenceRetentionDays > 0 ? config.evidenceRetentionDays * 24 * 60 * 60 * 1000 : null
 }
 
 /** SENTRA_RATE_LIMIT by default: far above what the dashboard, the CLI or Grafana ask for. */
@@ -194,5 +204,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, { embedded = fa
     introspection,
     wsMaxConnectionsPerToken: whole('SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN', env.SENTRA_WS_MAX_CONNECTIONS_PER_TOKEN, DEFAULT_WS_MAX_CONNECTIONS_PER_TOKEN, 0, 1_000_000),
     wsFanout: flag('SENTRA_WS_FANOUT', env.SENTRA_WS_FANOUT, true),
+    evidenceRetentionDays: whole('SENTRA_EVIDENCE_RETENTION_DAYS', env.SENTRA_EVIDENCE_RETENTION_DAYS, DEFAULT_EVIDENCE_RETENTION_DAYS, 0, 36_500),
   }
 }

@@ -46,6 +46,11 @@ builder.node(RolloutRef, {
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    evidencePrunedAt: t.expose('evidencePrunedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When evidence retention (SENTRA_EVIDENCE_RETENTION_DAYS) deleted this finished rollout\'s telemetry windows and gate results; its decisions, steps and linked traces stay. Null while they are kept.',
+    }),
     steps: t.field({ type: [StepRef], resolve: (r, _a, ctx) => ctx.loaders.steps.load(r.id) }),
     currentStep: t.field({
       type: StepRef,

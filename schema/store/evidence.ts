@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import { rowsPerRollout } from './batch.ts'
 import { insertingChildOf } from './errors.ts'
+import { deleteEvidenceChunk, markEvidencePruned, PRUNE_CHUNK, rolloutsToPrune } from './evidence-retention.ts'
 import type { Executor } from './executor.ts'
 import { newId } from './ids.ts'
 import { saveTraces, spansOf, tracePages, tracesByRef, type StepKey, type TraceRef, type TracePageOptions } from './linked-traces.ts'
@@ -128,6 +129,21 @@ export class EvidenceRepository {
   async windowsFor(rolloutIds: readonly string[], { last }: LastOption = {}): Promise<TelemetryWindow[][]> {
     const groups = await rowsPerRollout(this.#db.kysely, 'telemetry_windows', 'end_at', rolloutIds, last)
     return groups.map((rows) => rows.map(toTelemetryWindow))
+  }
+
+  /** Finished rollouts whose windows and gate results are still kept, finished before `finishedBefore`, oldest first (controller/evidence-retention.ts). */
+  rolloutsToPrune(finishedBefore: Date, limit: number): Promise<string[]> {
+    return rolloutsToPrune(this.#db, finishedBefore, limit)
+  }
+
+  /** Deletes up to `limit` of a rollout's windows and of its gate results; how many rows went (0: none left). */
+  deleteEvidenceChunk(rolloutId: string, limit = PRUNE_CHUNK): Promise<number> {
+    return deleteEvidenceChunk(this.#db, rolloutId, limit)
+  }
+
+  /** Records that the rollout's windows and gate results were deleted. */
+  markEvidencePruned(rolloutId: string, at: Date): Promise<void> {
+    return markEvidencePruned(this.#db, rolloutId, at)
   }
 
   /**

@@ -61,6 +61,8 @@ export interface Rollout {
   startedAt: Date | null
   finishedAt: Date | null
   updatedAt: Date
+  /** When evidence retention deleted this finished rollout's windows and gate results (controller/evidence-retention.ts); null while they are kept. */
+  evidencePrunedAt: Date | null
 }
 
 export interface RolloutStep {

@@ -46,6 +46,7 @@ describe.each(DIALECTS)('RolloutRepository on %s', (dialect) => {
       startedAt: null,
       finishedAt: null,
       updatedAt: now,
+      evidencePrunedAt: null,
     }
     expect(rollout).toEqual(expected)
     const read = await rollouts.byId(rollout.id)

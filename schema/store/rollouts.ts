@@ -67,6 +67,7 @@ export function toRollout(row: Row): Rollout {
     startedAt: toDateOrNull(row.started_at),
     finishedAt: toDateOrNull(row.finished_at),
     updatedAt: toDate(row.updated_at),
+    evidencePrunedAt: toDateOrNull(row.evidence_pruned_at),
   }
 }
 
@@ -131,6 +132,7 @@ export class RolloutRepository {
       started_at: null,
       finished_at: null,
       updated_at: at,
+      evidence_pruned_at: null,
     }
     const stepRows: Insertable<RolloutStepsTable>[] = steps.map((step, idx) => ({
       rollout_id: row.id,

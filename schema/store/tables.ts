@@ -37,6 +37,8 @@ export interface RolloutsTable {
   started_at: number | null
   finished_at: number | null
   updated_at: number
+  /** When this finished rollout's windows and gate results were deleted (migration 010); null: kept so far. */
+  evidence_pruned_at: number | null
 }
 
 export interface RolloutStepsTable {

@@ -5,6 +5,7 @@ import { latest, seriesBySignal, sparkline, type SignalSeries } from '../lib/spa
 
 export const WindowChartsFields = graphql(`
   fragment WindowCharts on Rollout {
+    evidencePrunedAt
     windows(last: 60) {
       id
       startAt
@@ -68,6 +69,13 @@ function Sparkline({ series, decisions }: { series: SignalSeries; decisions: { a
 /** Canary vs baseline over the recent windows, one small chart per signal, with decision markers. */
 export function WindowCharts({ rollout }: { rollout: WindowChartsFragment }) {
   const series = seriesBySignal(rollout.windows)
+  if (series.length === 0 && rollout.evidencePrunedAt) {
+    return (
+      <p className="muted">
+        Telemetry windows and gate results were deleted on {new Date(rollout.evidencePrunedAt).toISOString().slice(0, 10)} (evidence retention, <code>SENTRA_EVIDENCE_RETENTION_DAYS</code>). The decisions keep their own evidence.
+      </p>
+    )
+  }
   if (series.length === 0) {
     return <p className="muted">No telemetry windows yet: they appear once an analysis step reads the canary and the baseline.</p>
   }

@@ -39,7 +39,7 @@ type Documents = {
     "\n  fragment TraceWaterfall on LinkedTrace {\n    traceId\n    durationMs\n    spanCount\n    url\n    spans {\n      spanId\n      parentSpanId\n      name\n      service\n      kind\n      startOffsetMs\n      durationMs\n      status\n      attributes\n    }\n  }\n": typeof types.TraceWaterfallFragmentDoc,
     "\n  query Viewer {\n    viewer {\n      name\n      scope\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  fragment WeightBar on Rollout {\n    status\n    canaryWeight\n    desiredWeight\n    steps {\n      index\n      kind\n      setWeight\n    }\n  }\n": typeof types.WeightBarFragmentDoc,
-    "\n  fragment WindowCharts on Rollout {\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n": typeof types.WindowChartsFragmentDoc,
+    "\n  fragment WindowCharts on Rollout {\n    evidencePrunedAt\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n": typeof types.WindowChartsFragmentDoc,
 };
 const documents: Documents = {
     "\n  query ApplicationPage($name: String!) {\n    application(name: $name) {\n      id\n      name\n      stableVersion\n      spec\n      createdAt\n      updatedAt\n      rollouts(first: 30) {\n        edges {\n          node {\n            ...RolloutSummary\n          }\n        }\n      }\n    }\n  }\n": types.ApplicationPageDocument,
@@ -67,7 +67,7 @@ const documents: Documents = {
     "\n  fragment TraceWaterfall on LinkedTrace {\n    traceId\n    durationMs\n    spanCount\n    url\n    spans {\n      spanId\n      parentSpanId\n      name\n      service\n      kind\n      startOffsetMs\n      durationMs\n      status\n      attributes\n    }\n  }\n": types.TraceWaterfallFragmentDoc,
     "\n  query Viewer {\n    viewer {\n      name\n      scope\n    }\n  }\n": types.ViewerDocument,
     "\n  fragment WeightBar on Rollout {\n    status\n    canaryWeight\n    desiredWeight\n    steps {\n      index\n      kind\n      setWeight\n    }\n  }\n": types.WeightBarFragmentDoc,
-    "\n  fragment WindowCharts on Rollout {\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n": types.WindowChartsFragmentDoc,
+    "\n  fragment WindowCharts on Rollout {\n    evidencePrunedAt\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n": types.WindowChartsFragmentDoc,
 };
 
 /**
@@ -187,7 +187,7 @@ export function graphql(source: "\n  fragment WeightBar on Rollout {\n    status
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment WindowCharts on Rollout {\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n"): (typeof documents)["\n  fragment WindowCharts on Rollout {\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n"];
+export function graphql(source: "\n  fragment WindowCharts on Rollout {\n    evidencePrunedAt\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n"): (typeof documents)["\n  fragment WindowCharts on Rollout {\n    evidencePrunedAt\n    windows(last: 60) {\n      id\n      startAt\n      endAt\n      stepIndex\n      canary {\n        signal\n        value\n      }\n      baseline {\n        signal\n        value\n      }\n    }\n    decisions(last: 50) {\n      id\n      at\n      action\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -9,6 +9,7 @@ import { otlpAggregates } from './006-otlp-aggregates.ts'
 import { policies } from './007-policies.ts'
 import { decisionChain } from './008-decision-chain.ts'
 import { tokenSecurity } from './009-token-security.ts'
+import { evidenceRetention } from './010-evidence-retention.ts'
 
 export interface Migration {
   /** Sorted by name; never renamed once released. */
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Append only. */
-export const migrations: readonly Migration[] = [initial, leases, providers, webhooks, linkedTraces, otlpAggregates, policies, decisionChain, tokenSecurity]
+export const migrations: readonly Migration[] = [initial, leases, providers, webhooks, linkedTraces, otlpAggregates, policies, decisionChain, tokenSecurity, evidenceRetention]
