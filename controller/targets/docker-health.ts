@@ -1,6 +1,6 @@
 /** Waiting for a container to be ready: its health path answers 2xx, and its HEALTHCHECK (if the image has one) says healthy. */
-import { request } from 'node:http'
 import type { DockerEngine } from './docker-engine.ts'
+import { probe, probeTimeout } from './health-probe.ts'
 
 /** Characters kept of each output line quoted in a failure reason. */
 const MAX_LINE = 300
@@ -27,7 +27,7 @@ export async function waitContainerHealthy({ engine, containerId, label, url, ti
   let pause = 50
   for (let attempt = 0; ; attempt += 1) {
     if (abandoned()) throw new Error(`stopped waiting for ${label}: the docker target is closing`)
-    const answer = await probe(url, Math.max(Math.min(deadline - Date.now(), 2000), 1))
+    const answer = await probe(url, probeTimeout(deadline))
     const mustInspect = answer.ok || attempt % 4 === 0
     if (mustInspect) {
       const state = await engine.inspect(containerId)
@@ -52,18 +52,4 @@ export async function describeStopped(engine: DockerEngine, containerId: string,
   const error = state.error ? `: ${state.error}` : ''
   const output = lines.length > 0 ? ` (last output: ${lines.join(' | ')})` : ''
   return `${label} ${how}${when ? ` ${when}` : ''}${error}${output}`
-}
-
-/** One GET; `agent: false` so no keep-alive socket outlives the check. */
-function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
-      res.resume()
-      const status = res.statusCode ?? 0
-      resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` })
-    })
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }))
-    req.end()
-  })
 }

@@ -1,8 +1,8 @@
 /** One version of an application running as a local child process (used by process.ts). */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { request } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Upstream } from '../proxy/types.ts'
+import { probe, probeTimeout } from './health-probe.ts'
 
 /** Lines kept per stream for error messages. */
 const TAIL_LINES = 50
@@ -118,7 +118,7 @@ export class VersionProcess {
       if (this.#exit !== null) throw new Error(this.#startFailure())
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new Error(`${this.label} did not become healthy at ${url} within ${timeoutMs} ms (last: ${last})`)
-      const answer = await probe(url, Math.min(remaining, 2000))
+      const answer = await probe(url, probeTimeout(deadline))
       if (answer.ok) return
       last = answer.detail
       // Wake up at once when the process dies instead of sleeping through it.
@@ -201,18 +201,4 @@ export class VersionProcess {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/** One GET; `agent: false` so no keep-alive socket outlives the check. */
-function probe(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
-      res.resume()
-      const status = res.statusCode ?? 0
-      resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` })
-    })
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, detail: error.code ?? error.message }))
-    req.end()
-  })
 }
