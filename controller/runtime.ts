@@ -71,15 +71,12 @@ export interface ControllerRuntime {
 /**
  * Brings every application's stable version up (processes die with Sentra; after a crash
  * the last promotion may not have been actuated): desired state is what the store says.
- * Every application's outcome counters are created on the way.
  */
-async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['target']['kind']) => Target | undefined, metrics: ControllerMetrics, log?: (line: string) => void): Promise<void> {
+async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['target']['kind']) => Target | undefined, log?: (line: string) => void): Promise<void> {
   let after: string | null = null
   for (;;) {
     const page = await store.applications.list({ first: 100, after })
     for (const { node: app } of page.items) {
-      // Its outcome counters at 0 before this controller's first tick (ControllerMetrics.knownApplication).
-      metrics.knownApplication(app.name)
       if (!app.stableVersion) continue
       const active = await store.rollouts.list({ first: 1, application: app.name, statuses: ACTIVE_STATUSES })
       if (active.items.length > 0) continue
@@ -88,6 +85,22 @@ async function ensureStableVersions(store: Store, targetFor: (kind: AppSpec['tar
         ?.ensureStable(spec, app.stableVersion)
         .catch((error: unknown) => log?.(`${app.name}: could not start stable ${app.stableVersion}: ${error instanceof Error ? error.message : String(error)}`))
     }
+    if (!page.hasNextPage) return
+    after = page.items.at(-1)?.cursor ?? null
+  }
+}
+
+/**
+ * The outcome counters of every application with a rollout under way, at 0 before this
+ * controller's first tick (ControllerMetrics.knownApplication): a controller restarted while
+ * a canary fails may roll it back in its first tick. Only those: the counters' label sets are
+ * capped, and idle applications would take the places of the ones that decide.
+ */
+async function knowActiveApplications(store: Store, metrics: ControllerMetrics): Promise<void> {
+  let after: string | null = null
+  for (;;) {
+    const page = await store.rollouts.list({ first: 100, after, statuses: ACTIVE_STATUSES })
+    for (const { node: rollout } of page.items) metrics.knownApplication(rollout.applicationName)
     if (!page.hasNextPage) return
     after = page.items.at(-1)?.cursor ?? null
   }
@@ -115,7 +128,8 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   const leases: LeaseManager = options.redisUrl
     ? new RedisLeases(options.redisUrl, options.redisPrefix ? { prefix: options.redisPrefix } : {})
     : new StoreLeases(store.leases)
-  await ensureStableVersions(store, targetFor, metrics, log)
+  await ensureStableVersions(store, targetFor, log)
+  await knowActiveApplications(store, metrics)
   const controller = new Controller({
     store,
     bus,
