@@ -67,7 +67,8 @@ export function toRollout(row: Row): Rollout {
     startedAt: toDateOrNull(row.started_at),
     finishedAt: toDateOrNull(row.finished_at),
     updatedAt: toDate(row.updated_at),
-    evidencePrunedAt: toDateOrNull(row.evidence_pruned_at),
+    // undefined too: a row read at a schema before migration 010 (the upgrade tests).
+    evidencePrunedAt: row.evidence_pruned_at == null ? null : toDate(row.evidence_pruned_at),
   }
 }
 
@@ -115,7 +116,7 @@ export class RolloutRepository {
    */
   async create({ application, toVersion, steps, now = new Date() }: CreateRolloutInput): Promise<Rollout> {
     const at = toMs(now)
-    const row: Insertable<RolloutsTable> & Row = {
+    const row: Insertable<RolloutsTable> & Omit<Row, 'evidence_pruned_at'> = {
       id: newId(),
       application_id: application.id,
       application_name: application.name,
@@ -132,7 +133,6 @@ export class RolloutRepository {
       started_at: null,
       finished_at: null,
       updated_at: at,
-      evidence_pruned_at: null,
     }
     const stepRows: Insertable<RolloutStepsTable>[] = steps.map((step, idx) => ({
       rollout_id: row.id,
@@ -158,7 +158,7 @@ export class RolloutRepository {
         .executeTakeFirst()
       throw new ConflictError(`application "${application.name}" already has an active rollout${active ? ` ${active.id}` : ''}`)
     }
-    return toRollout(row)
+    return toRollout({ ...row, evidence_pruned_at: null })
   }
 
   async byId(id: string): Promise<Rollout | null> {

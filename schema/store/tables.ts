@@ -4,6 +4,7 @@
  * INTEGER on SQLite) so both dialects compare and sort them the same way. JSON columns
  * hold text written with JSON.stringify and are parsed by the repositories.
  */
+import type { ColumnType } from 'kysely'
 
 export interface ApplicationsTable {
   id: string
@@ -37,8 +38,12 @@ export interface RolloutsTable {
   started_at: number | null
   finished_at: number | null
   updated_at: number
-  /** When this finished rollout's windows and gate results were deleted (migration 010); null: kept so far. */
-  evidence_pruned_at: number | null
+  /**
+   * When this finished rollout's windows and gate results were deleted (migration 010); null:
+   * kept so far. Never written on insert (the column's default), so creating a rollout needs
+   * nothing of migration 010 (the upgrade tests create rollouts at older schemas).
+   */
+  evidence_pruned_at: ColumnType<number | null, never, number | null>
 }
 
 export interface RolloutStepsTable {
