@@ -1,5 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { setTimeout as wait } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { Bus } from '../../schema/events/bus.ts'
 import { beginRollout } from '../../schema/rollout-start.ts'
@@ -89,24 +90,15 @@ function versionNumber(version: string | null): number {
  */
 export function runDemo(options: DemoOptions): { stop(): Promise<void> } {
   const { store, bus, log, port = DEMO_LISTEN_PORT, pauseMs = 10_000, rate = 100, loadUrls } = options
-  let stopped = false
   let loads: ReturnType<typeof startLoad>[] = []
   let telemetry = options.prepared?.telemetry ?? null
   const stopping = new AbortController()
+  const { signal } = stopping
   // Cut short by stop(): the pause between rollouts is 10 s, and stopping Sentra waits for the demo.
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done(): void {
-        clearTimeout(timer)
-        stopping.signal.removeEventListener('abort', done)
-        resolve()
-      }
-      stopping.signal.addEventListener('abort', done)
-    })
+  const sleep = (ms: number): Promise<void> => wait(ms, undefined, { signal }).catch(() => undefined)
 
   async function finished(rolloutId: string): Promise<Rollout | null> {
-    while (!stopped) {
+    while (!signal.aborted) {
       const rollout = await store.rollouts.byId(rolloutId)
       if (!rollout || !ACTIVE_STATUSES.includes(rollout.status)) return rollout
       await sleep(500)
@@ -132,14 +124,14 @@ export function runDemo(options: DemoOptions): { stop(): Promise<void> } {
     const app = await store.applications.byName(DEMO_APPLICATION)
     if (!app) return
     if (!app.stableVersion) await roll('v1')
-    if (stopped) return
+    if (signal.aborted) return
     const urls = loadUrls && loadUrls.length > 0 ? loadUrls : [`http://127.0.0.1:${port}/`]
     const allowedHosts = urls.map((url) => new URL(url).hostname)
     loads = urls.map((url) => startLoad({ url, rate: rate / urls.length, allowedHosts }))
     log(`demo: sending ~${rate} requests/s to ${urls.join(', ')} through Sentra's proxy`)
-    while (!stopped) {
+    while (!signal.aborted) {
       await sleep(pauseMs)
-      if (stopped) break
+      if (signal.aborted) break
       const current = await store.applications.byName(DEMO_APPLICATION)
       const latest = Math.max(versionNumber(current?.stableVersion ?? null), ...(await recentVersions()))
       await roll(`v${latest + 1}`)
@@ -152,12 +144,11 @@ export function runDemo(options: DemoOptions): { stop(): Promise<void> } {
   }
 
   const running = main().catch((error: unknown) => {
-    if (!stopped) log(`demo: stopped by an error: ${error instanceof Error ? error.message : String(error)}`)
+    if (!signal.aborted) log(`demo: stopped by an error: ${error instanceof Error ? error.message : String(error)}`)
   })
 
   return {
     stop: async () => {
-      stopped = true
       stopping.abort()
       for (const load of loads) load.stop()
       await running
