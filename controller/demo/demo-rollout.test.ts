@@ -18,6 +18,14 @@ interface View {
   decisions: { action: string; reason: string; toWeight: number }[]
 }
 
+/** A gate failed by its e-value reaching 1/alpha: the one failure a healthy canary has a bounded chance of. */
+const E_VALUE_FAILURE = /failed: .*e-value [\d,.e+]+ ≥ 100 = 1\/alpha/
+
+function isStatisticalRollback(view: View): boolean {
+  const rollback = view.decisions.find((d) => d.action === 'ROLLBACK')
+  return rollback !== undefined && E_VALUE_FAILURE.test(rollback.reason)
+}
+
 describe('the demo spec, end to end', () => {
   let api: TestApi
   let runtime: ControllerRuntime
@@ -53,14 +61,24 @@ describe('the demo spec, end to end', () => {
     const done = await run('v2', ['ROLLED_BACK', 'SUCCEEDED', 'PAUSED'], 120_000)
     expect(done.status).toBe('ROLLED_BACK')
     const rollback = done.decisions.find((d) => d.action === 'ROLLBACK')!
-    expect(rollback.reason).toMatch(/failed: .*e-value [\d,.e+]+ ≥ 100 = 1\/alpha/)
+    expect(rollback.reason).toMatch(E_VALUE_FAILURE)
     console.log(`demo v2: ${rollback.reason}`)
   })
 
   it('promotes the good v3 on evidence of non-inferiority', async () => {
-    const done = await run('v3', ['SUCCEEDED', 'ROLLED_BACK', 'PAUSED'], 280_000)
+    // A healthy canary is rolled back on an e-value with probability at most alpha (1 % per
+    // gate and rollout; docs/sequential.md), so one good rollout in a hundred may be: CI saw
+    // v3 rolled back on 7 errors in 505 requests against a baseline that was luckily at 0.1 %.
+    // One more good version (v5) after such a rollback makes a false failure of this test at
+    // most ~alpha², while a judge that fails good versions still fails it. A pause or any
+    // other reason is never retried.
+    let done = await run('v3', ['SUCCEEDED', 'ROLLED_BACK', 'PAUSED'], 280_000)
     // A false rollback or pause must say why in the CI log, not only that it happened.
     if (done.status !== 'SUCCEEDED') for (const d of done.decisions) console.log(`demo v3 (${done.status}): ${d.action} → ${d.toWeight} %: ${d.reason}`)
+    if (done.status === 'ROLLED_BACK' && isStatisticalRollback(done)) {
+      done = await run('v5', ['SUCCEEDED', 'ROLLED_BACK', 'PAUSED'], 280_000)
+      if (done.status !== 'SUCCEEDED') for (const d of done.decisions) console.log(`demo v5 (${done.status}): ${d.action} → ${d.toWeight} %: ${d.reason}`)
+    }
     expect(done.status).toBe('SUCCEEDED')
     const passed = done.decisions.filter((d) => d.reason.startsWith('analysis passed'))
     expect(passed.length).toBeGreaterThan(0)
