@@ -1,4 +1,5 @@
 import type { Store } from '../schema/store/index.ts'
+import { type LeaseManager, rolloutLeaseName } from './leases.ts'
 
 /** How often a controller looks for finished rollouts whose evidence has expired. */
 export const PRUNE_EVERY_MS = 10 * 60_000
@@ -11,6 +12,8 @@ export interface EvidenceRetentionOptions {
   store: Store
   /** A rollout that finished longer ago than this loses its telemetry windows and gate results. */
   retentionMs: number
+  /** Its Redis fencing counters go with the evidence (the store's lease and fence rows always do). */
+  leases?: LeaseManager
   everyMs?: number
   log?: (line: string) => void
   clock?: () => number
@@ -30,12 +33,13 @@ export interface PruneResult {
  * analysis at 5 s ticks leaves about 17,000 windows and 35,000 gate results, and a store kept
  * them all forever. A controller deletes those of rollouts that finished more than
  * `retentionMs` ago (SENTRA_EVIDENCE_RETENTION_DAYS), in small statements with the event
- * loop free between them. What a decision rests on stays: the decisions (hash-chained, with
- * their evidence and the numbers in their reasons), the rollout and its steps, linked traces.
+ * loop free between them, and with them the rollout's lease and fence rows. What a
+ * decision rests on stays: the decisions (hash-chained, with their evidence and the numbers
+ * in their reasons), the rollout and its steps, linked traces.
  * Every controller may run it: deletes of the same rows are idempotent.
  */
 export class EvidencePruner {
-  readonly #options: Required<Omit<EvidenceRetentionOptions, 'log'>> & Pick<EvidenceRetentionOptions, 'log'>
+  readonly #options: Required<Omit<EvidenceRetentionOptions, 'log' | 'leases'>> & Pick<EvidenceRetentionOptions, 'log' | 'leases'>
   #timer: NodeJS.Timeout | null = null
   #followUp: NodeJS.Timeout | null = null
   #running: Promise<PruneResult> | null = null
@@ -92,6 +96,7 @@ export class EvidencePruner {
           await new Promise((resolve) => setImmediate(resolve))
           if (spent()) return this.#report(result)
         }
+        await this.#forgetLeases(id)
         await store.evidence.markEvidencePruned(id, new Date(clock()))
         result.rollouts++
         if (spent()) return this.#report(result)
@@ -100,6 +105,18 @@ export class EvidencePruner {
     }
     if (result.rollouts > 0) log?.(`evidence retention: deleted ${result.rows} windows and gate results of ${result.rollouts} rollouts finished before ${before.toISOString()}`)
     return result
+  }
+
+  /**
+   * The rollout's lease and fence rows (and Redis counters) would otherwise stay forever, one
+   * set per rollout ever run. Redis being down does not hold the evidence back: its counters
+   * are a few bytes, and one left behind does no harm.
+   */
+  async #forgetLeases(rolloutId: string): Promise<void> {
+    const { store, leases, log } = this.#options
+    const names = [rolloutLeaseName(rolloutId)]
+    await store.leases.forget(names)
+    await leases?.forget?.(names).catch((error: unknown) => log?.(`evidence retention: cannot forget the Redis fencing counter of rollout ${rolloutId}: ${error instanceof Error ? error.message : String(error)}`))
   }
 
   #report(result: PruneResult): PruneResult {

@@ -101,3 +101,24 @@ describe.each(managers)('$name leases', ({ open }) => {
     expect(await leases.acquire('rollout:m3', 'm2', 5000)).not.toBeNull()
   })
 })
+
+describe('Redis leases of long-finished rollouts', () => {
+  it('forgets the fencing counters of names nobody holds, never of a held one', async () => {
+    const leases = new RedisLeases(TEST_REDIS_URL, { prefix: `sentra-test-${randomBytes(4).toString('hex')}:` })
+    try {
+      // Each name has been taken twice: its counter is at 2.
+      for (const name of ['rollout:done', 'rollout:held']) {
+        await leases.release((await leases.acquire(name, 'a', 5000))!)
+      }
+      await leases.release((await leases.acquire('rollout:done', 'b', 5000))!)
+      const held = (await leases.acquire('rollout:held', 'b', 5000))!
+      expect(held.token).toBe(2)
+      await leases.forget(['rollout:done', 'rollout:held', 'rollout:never'])
+      expect((await leases.acquire('rollout:done', 'c', 5000))?.token).toBe(1)
+      await leases.release(held)
+      expect((await leases.acquire('rollout:held', 'c', 5000))?.token).toBe(3)
+    } finally {
+      await leases.close()
+    }
+  })
+})

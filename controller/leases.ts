@@ -23,8 +23,17 @@ export interface LeaseManager {
   /** Ends `holder`'s membership now (it stops), so the others recompute their shares at once. */
   leave(holder: string): Promise<void>
   release(lease: Lease): Promise<void>
+  /**
+   * What the lease manager keeps of `names` beyond the store once their rollouts are long
+   * finished (the evidence retention; the store's own rows go with LeaseRepository.forget):
+   * Redis's fencing counters, which have no expiry. A name someone holds is left alone.
+   */
+  forget?(names: readonly string[]): Promise<void>
   close(): Promise<void>
 }
+
+/** The lease (and store fence) of a rollout. */
+export const rolloutLeaseName = (rolloutId: string): string => `rollout:${rolloutId}`
 
 /** Row leases in the store: embedded mode, or several controllers without Redis. */
 export class StoreLeases implements LeaseManager {
@@ -110,6 +119,14 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
 
+// KEYS lease keys, each followed by its fencing counter: a counter goes when its lease key is gone.
+const FORGET = `
+local forgotten = 0
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then forgotten = forgotten + redis.call('DEL', KEYS[i + 1]) end
+end
+return forgotten`
+
 /** Keys per renewal script and per MGET. */
 const RENEW_CHUNK = 500
 
@@ -183,6 +200,13 @@ export class RedisLeases implements LeaseManager {
 
   async release(lease: Lease): Promise<void> {
     await this.#redis.eval(RELEASE, 1, this.#key(lease.name), `${lease.holder}|${lease.token}`)
+  }
+
+  async forget(names: readonly string[]): Promise<void> {
+    for (let i = 0; i < names.length; i += RENEW_CHUNK) {
+      const keys = names.slice(i, i + RENEW_CHUNK).flatMap((name) => [this.#key(name), `${this.#key(name)}:fence`])
+      await this.#redis.eval(FORGET, keys.length, ...keys)
+    }
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { Bus, Unsubscribe } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
 import { FencedError } from '../schema/store/leases.ts'
-import type { Lease, LeaseManager } from './leases.ts'
+import { type Lease, type LeaseManager, rolloutLeaseName } from './leases.ts'
 import { MOVABLE_TARGET_KINDS, planShare, shouldTake, type SharePlan } from './balance.ts'
 import { CannotServeError, tickRollout, type TickContext, type TickMemory } from './tick.ts'
 import { DEFAULT_TICK_CONCURRENCY } from './tick-concurrency.ts'
@@ -36,7 +36,6 @@ interface Owned {
   pinned: boolean
 }
 
-const leaseName = (id: string): string => `rollout:${id}`
 
 /** Rollouts taken at once by a scan (lease, then fencing token): a few, so the store's pool keeps room for ticks. */
 const TAKE_CONCURRENCY = 4
@@ -230,12 +229,12 @@ export class Controller {
     const candidates = active.filter((id) => !this.#owned.has(id) && !this.#handedBack.has(id))
     let held: Map<string, string>
     try {
-      held = await this.#options.leases.holders(candidates.map(leaseName))
+      held = await this.#options.leases.holders(candidates.map(rolloutLeaseName))
     } catch (error) {
       this.#options.log?.(`controller: cannot read who holds which rollout: ${error instanceof Error ? error.message : String(error)}`)
       return null
     }
-    const free = candidates.filter((id) => !held.has(leaseName(id)))
+    const free = candidates.filter((id) => !held.has(rolloutLeaseName(id)))
     const seenBefore = this.#freeScans
     this.#freeScans = new Map()
     // Taking costs a lease and a fencing token per rollout (~25 ms on a loaded MySQL): one at a
@@ -270,13 +269,13 @@ export class Controller {
 
   async #take(id: string): Promise<void> {
     const { store, leases, log } = this.#options
-    const lease = await leases.acquire(leaseName(id), this.holder, this.#ttl).catch(() => null)
+    const lease = await leases.acquire(rolloutLeaseName(id), this.holder, this.#ttl).catch(() => null)
     if (!lease) return
     // The store's own token, taken after the lease: it fences out every earlier holder
     // (even one whose Redis lease state was lost). No token, no rollout: try again next scan.
     let fence: number
     try {
-      fence = await store.leases.takeFence(leaseName(id), this.holder)
+      fence = await store.leases.takeFence(rolloutLeaseName(id), this.holder)
     } catch (error) {
       log?.(`controller: cannot take the fencing token of rollout ${id}: ${error instanceof Error ? error.message : String(error)}`)
       void leases.release(lease).catch(() => undefined)
@@ -365,7 +364,7 @@ export class Controller {
       if (this.#owned.get(id) !== owned || this.#stopped) return
       // Lag: timer slack plus the wait for a concurrency slot.
       metrics?.tickLag.observe(Math.max(0, started - due) / 1000)
-      const fence = { name: `rollout:${id}`, token: owned.fence }
+      const fence = { name: rolloutLeaseName(id), token: owned.fence }
       const result = await traceTick(id, () => tickRollout({ ...this.#options, holder: this.holder, fence }, id, owned.memory))
       metrics?.tickDuration.observe((performance.now() - started) / 1000)
       if (result.finished) {

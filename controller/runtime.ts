@@ -145,7 +145,7 @@ export async function startControllerRuntime(options: ControllerRuntimeOptions):
   await controller.start()
   const stopPreflights = await answerPreflights({ store, bus, responder: controller.holder, providers: () => registry.providers, ...(log ? { log } : {}) })
   const notifier = options.notifications === false ? null : await startNotifier({ store, bus, ...(log ? { log } : {}), ...options.notifications })
-  const pruner = options.evidenceRetentionMs ? new EvidencePruner({ store, retentionMs: options.evidenceRetentionMs, ...(log ? { log } : {}) }) : null
+  const pruner = options.evidenceRetentionMs ? new EvidencePruner({ store, leases, retentionMs: options.evidenceRetentionMs, ...(log ? { log } : {}) }) : null
   pruner?.start()
   const quiesce = (): void => {
     controller.halt()

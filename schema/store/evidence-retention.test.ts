@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EvidencePruner } from '../../controller/evidence-retention.ts'
-import { DIALECTS, openTestStore } from '../../test/support/databases.ts'
+import { RedisLeases, rolloutLeaseName } from '../../controller/leases.ts'
+import { DIALECTS, openTestStore, TEST_REDIS_URL } from '../../test/support/databases.ts'
 import { makeRollout } from '../../test/support/store-fixtures.ts'
 import type { Db } from './connect.ts'
 import { createStore, type Store } from './index.ts'
@@ -63,12 +65,21 @@ describe.each(DIALECTS)('evidence retention on %s', (dialect) => {
     expect(await store.evidence.rolloutsToPrune(new Date(NOW), 1000)).not.toContain(rollout.id)
   })
 
-  it('the pruner deletes the windows and gate results of expired rollouts only, and keeps decisions, the chain and the rollout', async () => {
+  it('the pruner deletes the windows, gate results, lease and fence rows and Redis fencing counter of expired rollouts only, and keeps decisions, the chain and the rollout', async () => {
     const expired = await rolloutWithEvidence(3, 31)
     const kept = await rolloutWithEvidence(3, 29)
     const running = await rolloutWithEvidence(3, null)
+    // Each held once by a controller: an expired lease row and a fence row in the store, a fencing counter in Redis.
+    const redis = new RedisLeases(TEST_REDIS_URL, { prefix: `sentra-test-${randomBytes(4).toString('hex')}:` })
+    for (const rollout of [expired, kept]) {
+      const name = rolloutLeaseName(rollout.id)
+      await store.leases.acquire(name, 'controller-a', 1000, NOW - 31 * DAY)
+      await store.leases.takeFence(name, 'controller-a')
+      await redis.release((await redis.acquire(name, 'controller-a', 5000))!)
+    }
+    const leaseRows = async (rollout: Rollout) => (await db.kysely.selectFrom('leases').select('name').where('name', 'like', `%${rollout.id}`).orderBy('name').execute()).map((r) => r.name)
     const lines: string[] = []
-    const pruner = new EvidencePruner({ store, retentionMs: 30 * DAY, clock: () => NOW, log: (line) => lines.push(line) })
+    const pruner = new EvidencePruner({ store, leases: redis, retentionMs: 30 * DAY, clock: () => NOW, log: (line) => lines.push(line) })
     const result = await pruner.runOnce()
     expect(result.more).toBe(false)
     expect(result.rows).toBeGreaterThanOrEqual(9)
@@ -78,6 +89,12 @@ describe.each(DIALECTS)('evidence retention on %s', (dialect) => {
     expect(await store.rollouts.byId(expired.id)).toMatchObject({ status: 'ROLLED_BACK', evidencePrunedAt: new Date(NOW) })
     expect((await store.rollouts.byId(kept.id))?.evidencePrunedAt).toBeNull()
     expect((await store.decisions.verify({ rolloutId: expired.id })).ok).toBe(true)
+    expect(await leaseRows(expired)).toEqual([])
+    expect(await leaseRows(kept)).toEqual([`fence:rollout:${kept.id}`, `rollout:${kept.id}`])
+    // Redis: the expired rollout's counter is gone (a new take starts at 1), the kept one's is not.
+    expect((await redis.acquire(rolloutLeaseName(expired.id), 'controller-b', 5000))?.token).toBe(1)
+    expect((await redis.acquire(rolloutLeaseName(kept.id), 'controller-b', 5000))?.token).toBe(2)
+    await redis.close()
     expect(lines.join('\n')).toMatch(/evidence retention: deleted \d+ windows and gate results of \d+ rollouts finished before 2026-10-29T12:00:00.000Z/)
     // A second pass finds nothing to do.
     expect(await pruner.runOnce()).toEqual({ rollouts: 0, rows: 0, more: false })

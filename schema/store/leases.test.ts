@@ -71,6 +71,24 @@ describe.each(DIALECTS)('LeaseRepository on %s', (dialect) => {
     await expect(store.leases.heartbeat('', 1000)).rejects.toThrow(/holder must not be empty/)
   })
 
+  it('forgets the fences and expired leases of finished rollouts, never a live lease or another name', async () => {
+    const names = ['rollout:f1', 'rollout:f2', 'rollout:f3']
+    for (const name of names) {
+      await store.leases.acquire(name, 'a', 1000, 60_000)
+      await store.leases.takeFence(name, 'a')
+    }
+    await store.leases.acquire('rollout:kept', 'a', 1000, 60_000)
+    await store.leases.takeFence('rollout:kept', 'a')
+    // f3's lease is renewed past the moment of forgetting (someone holds it): it stays, its fence goes.
+    await store.leases.acquire('rollout:f3', 'a', 10_000, 60_500)
+    await store.leases.forget([...names, 'rollout:never-held'], 61_000)
+    const rows = (await store.db.kysely.selectFrom('leases').select('name').where('name', 'like', '%rollout:f%').execute()).map((r) => r.name)
+    expect(rows).toEqual(['rollout:f3'])
+    expect((await store.db.kysely.selectFrom('leases').select('name').where('name', 'like', '%rollout:kept').orderBy('name').execute()).map((r) => r.name)).toEqual(['fence:rollout:kept', 'rollout:kept'])
+    // A later holder of a forgotten name starts afresh.
+    expect(await store.leases.takeFence('rollout:f1', 'b')).toBe(1)
+  })
+
   it('lets exactly one of many racing holders win', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.leases.acquire('rollout:race', `h${i}`, 60_000, 30_000)))
     expect(results.filter((r) => r !== null)).toHaveLength(1)

@@ -176,6 +176,20 @@ export class LeaseRepository {
       .execute()
   }
 
+  /**
+   * Deletes the rows kept for `names` (rollout leases) once their rollouts are long finished
+   * (the evidence retention, controller/evidence-retention.ts): each one's fence and its lease
+   * if expired. Otherwise one expired lease row and one fence row per rollout ever run stay
+   * forever. Not at the finish itself: a fence row made again would start at token 1, which an
+   * earlier holder still paused inside a tick may hold; a month later none is.
+   */
+  async forget(names: readonly string[], now = Date.now()): Promise<void> {
+    for (const chunk of chunks(names)) {
+      await this.#db.kysely.deleteFrom('leases').where('name', 'in', chunk.map(fenceKey)).execute()
+      await this.#db.kysely.deleteFrom('leases').where('name', 'in', chunk).where('expires_at', '<=', now).execute()
+    }
+  }
+
   /** The current holder, if the lease is live. */
   async holderOf(name: string, now = Date.now()): Promise<Lease | null> {
     const row = await this.#db.kysely.selectFrom('leases').selectAll().where('name', '=', name).where('expires_at', '>', now).executeTakeFirst()
