@@ -127,8 +127,10 @@ export class Controller {
       // The store is down, Redis need not be: keep our Redis leases (and membership) for a
       // while, or the store's return would find them expired and we would take traffic off
       // their canaries (a change nobody decided) only to take them again
-      // (test/faults/mariadb-outage.test.ts). Nothing is decided meanwhile: every tick begins
-      // by reading the store.
+      // (test/faults/mariadb-outage.test.ts). Store leases cannot be renewed, nor taken by
+      // anyone: they expire untaken and are renewed as ours when the store is back
+      // (LeaseRepository.renew). Nothing is decided meanwhile: every tick begins by reading
+      // the store.
       this.#storeDownSince ??= Date.now()
       if (this.#options.leases.kind === 'redis' && Date.now() - this.#storeDownSince < HOLD_WITHOUT_STORE_MS) {
         await this.#heartbeat()

@@ -43,6 +43,23 @@ describe.each(DIALECTS)('LeaseRepository on %s', (dialect) => {
     expect((await store.leases.acquire('rollout:2', 'b', 1000, 21_000))?.token).toBe(lease.token + 1)
   })
 
+  it('renews a lease that expired while nobody took it (the store was down), never a released or taken one', async () => {
+    const lapsed = (await store.leases.acquire('rollout:lapsed', 'a', 1000, 70_000))!
+    const released = (await store.leases.acquire('rollout:released', 'a', 1000, 70_000))!
+    const taken = (await store.leases.acquire('rollout:taken', 'a', 1000, 70_000))!
+    await store.leases.release(released)
+    expect(await store.leases.acquire('rollout:taken', 'b', 1000, 75_000)).toMatchObject({ token: taken.token + 1 })
+    // 30 s later (all three expired at 71,000): only the one nobody touched is still a's, with its token.
+    expect(await store.leases.renew(lapsed, 1000, 100_000)).toBe(true)
+    expect(await store.leases.holderOf('rollout:lapsed', 100_500)).toMatchObject({ holder: 'a', token: lapsed.token })
+    expect(await store.leases.renew(released, 1000, 100_000)).toBe(false)
+    expect(await store.leases.renew(taken, 1000, 100_000)).toBe(false)
+    // The same in one round trip.
+    expect(await store.leases.renewMany([lapsed, released, taken], 1000, 130_000)).toEqual(['rollout:released', 'rollout:taken'])
+    expect((await store.leases.holderOf('rollout:lapsed', 130_500))?.holder).toBe('a')
+    expect(await store.leases.holderOf('rollout:released', 130_500)).toBeNull()
+  })
+
   it('renews many leases of a holder at once and names the lost ones', async () => {
     const mine = await Promise.all(['m1', 'm2', 'm3'].map((n) => store.leases.acquire(`rollout:${n}`, 'a', 1000, 40_000)))
     const [m1, m2, m3] = mine.map((l) => l!)

@@ -9,6 +9,9 @@ export class FencedError extends Error {
 /** The row of a fence: the same table as the leases, never live as a lease (expires_at 0). */
 const fenceKey = (name: string): string => `fence:${name}`
 
+/** expires_at of a released lease: free at once, and never renewed again (an expired one may be). */
+const RELEASED = 0
+
 /** A controller's heartbeat row (docs/ha.md, "Balancing"): live while it runs, like a lease. */
 const MEMBER_PREFIX = 'member:'
 /** The first name after every `member:…` name (';' follows ':'): a range the primary key serves on both dialects. */
@@ -78,7 +81,14 @@ export class LeaseRepository {
     return row ? { name, holder, token: Number(row.token), expiresAt } : null
   }
 
-  /** Extends a lease still held with the same token; false when it was lost. */
+  /**
+   * Extends a lease still held with the same token; false when it was lost (released, or
+   * taken by another holder). A lease that expired while nobody took it is still ours: only
+   * a take changes the holder and the token, and a take and a renewal are single conditional
+   * writes of one row, so exactly one of them wins. The store being down is what lets leases
+   * expire untaken: nobody can take one without it, and a controller that holds its rollouts
+   * through the outage keeps them, and the canary its traffic, when it comes back.
+   */
   async renew(lease: Lease, ttlMs: number, now = Date.now()): Promise<boolean> {
     const result = await this.#db.kysely
       .updateTable('leases')
@@ -86,17 +96,17 @@ export class LeaseRepository {
       .where('name', '=', lease.name)
       .where('holder', '=', lease.holder)
       .where('token', '=', lease.token)
-      .where('expires_at', '>', now)
+      .where('expires_at', '>', RELEASED)
       .executeTakeFirst()
     return Number(result.numUpdatedRows) === 1
   }
 
   /**
    * Renews many leases of one holder in one UPDATE per 500 names, then reads back which are
-   * still ours (same holder and token, not expired). Returns the names of the leases lost.
-   * The UPDATE matches on holder, not token: holder ids are unique per process and a holder
-   * taking a name it still holds keeps its token, so a row of ours has our token; the read
-   * back checks it anyway.
+   * still ours (same holder and token, not released; expired untaken ones too, as renew()).
+   * Returns the names of the leases lost. The UPDATE matches on holder, not token: holder ids
+   * are unique per process and a holder taking a name it still holds keeps its token, so a
+   * row of ours has our token; the read back checks it anyway.
    */
   async renewMany(leases: readonly Lease[], ttlMs: number, now = Date.now()): Promise<string[]> {
     const lost: string[] = []
@@ -108,7 +118,7 @@ export class LeaseRepository {
           .set({ expires_at: now + ttlMs })
           .where('holder', '=', holder)
           .where('name', 'in', names)
-          .where('expires_at', '>', now)
+          .where('expires_at', '>', RELEASED)
           .execute()
         const rows = await this.#db.kysely
           .selectFrom('leases')
@@ -169,7 +179,7 @@ export class LeaseRepository {
   async release(lease: Lease): Promise<void> {
     await this.#db.kysely
       .updateTable('leases')
-      .set({ expires_at: 0 })
+      .set({ expires_at: RELEASED })
       .where('name', '=', lease.name)
       .where('holder', '=', lease.holder)
       .where('token', '=', lease.token)

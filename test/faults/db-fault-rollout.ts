@@ -33,7 +33,12 @@ export interface DbFaultRollout {
 }
 
 /** Starts the setup piece by piece; what was started is stopped again should a later piece fail. */
-export async function startDbFaultRollout(application: string, { analyzeMin, leaseTtlMs }: { analyzeMin: string; leaseTtlMs: number }): Promise<DbFaultRollout> {
+/**
+ * `leases: 'store'` runs the controller without Redis (SENTRA_REDIS_URL empty): its leases are
+ * rows of the database that goes away, and its bus is in-process (it finds the rollout by
+ * scanning the store).
+ */
+export async function startDbFaultRollout(application: string, { analyzeMin, leaseTtlMs, leases = 'redis' }: { analyzeMin: string; leaseTtlMs: number; leases?: 'redis' | 'store' }): Promise<DbFaultRollout> {
   const adminToken = `fault-admin-${randomBytes(12).toString('hex')}`
   const stops: (() => Promise<void> | void)[] = []
   const stop = async () => {
@@ -57,7 +62,7 @@ export async function startDbFaultRollout(application: string, { analyzeMin, lea
     const apiUrl = /(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(line)![1]!
     const traffic = recordTraffic(new Map([[application, appPort]]), { rate: 20 })
     stops.push(() => traffic.stop())
-    const controller = await startController(controllerEnv(databaseUrl, leaseTtlMs))
+    const controller = await startController(controllerEnv(databaseUrl, leaseTtlMs, leases === 'store' ? { SENTRA_REDIS_URL: '' } : {}))
     stops.push(() => controller.stop())
     const rolloutId = (await beginRollout(store, bus, (await store.applications.byId(app.id))!, 'v3')).id
     return { mariadb, store, bus, server, controller, traffic, apiUrl, appPort, rolloutId, adminToken, stop }
