@@ -320,10 +320,10 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     const updated = await tx.rollouts.update(
       rolloutId,
       {
-        status: next.status,
-        desiredWeight: next.weight,
-        currentStepIndex: next.stepIndex,
-        stepStartedAt: next.stepStartedAt === null ? null : new Date(next.stepStartedAt),
+        ...(next.status !== rollout.status ? { status: next.status } : {}),
+        ...(next.weight !== rollout.desiredWeight ? { desiredWeight: next.weight } : {}),
+        ...(next.stepIndex !== rollout.currentStepIndex ? { currentStepIndex: next.stepIndex } : {}),
+        ...(next.stepStartedAt !== (rollout.stepStartedAt?.getTime() ?? null) ? { stepStartedAt: next.stepStartedAt === null ? null : new Date(next.stepStartedAt) } : {}),
         ...(rollout.startedAt === null && next.status !== 'PENDING' ? { startedAt: at } : {}),
         ...(decision.finished ? { finishedAt: at } : {}),
       },
