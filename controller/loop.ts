@@ -36,7 +36,6 @@ interface Owned {
   pinned: boolean
 }
 
-
 /** Rollouts taken at once by a scan (lease, then fencing token): a few, so the store's pool keeps room for ticks. */
 const TAKE_CONCURRENCY = 4
 

@@ -317,6 +317,8 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
   const written = await store.transaction(async (tx) => {
     await checkFence(tx)
     if (evaluations) results = await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
+    // Only the columns that changed: SQLite rewrites the entries of every index on a column
+    // named in the SET list, changed or not (docs/benchmarks.md, "Where a SQLite commit's time goes").
     const updated = await tx.rollouts.update(
       rolloutId,
       {
