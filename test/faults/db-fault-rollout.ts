@@ -32,8 +32,8 @@ export interface DbFaultRollout {
   stop(): Promise<void>
 }
 
-/** Starts the setup piece by piece; what was started is stopped again should a later piece fail. */
 /**
+ * Starts the setup piece by piece; what was started is stopped again should a later piece fail.
  * `leases: 'store'` runs the controller without Redis (SENTRA_REDIS_URL empty): its leases are
  * rows of the database that goes away, and its bus is in-process (it finds the rollout by
  * scanning the store).
