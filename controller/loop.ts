@@ -66,6 +66,8 @@ export class Controller {
   #stopped = false
   /** Since when the scan cannot read the store; null while it can. */
   #storeDownSince: number | null = null
+  /** No free rollout is taken before this time: a lease TTL after the store came back (#scan). */
+  #takeNotBefore = 0
   /** Live controllers at the last heartbeat, this one included. */
   #members: string[] = []
   /** Rollouts seen free, and for how many scans in a row. */
@@ -137,6 +139,14 @@ export class Controller {
       }
       return
     }
+    if (this.#storeDownSince !== null) {
+      // Leases and heartbeats may have expired untaken while the store was down, other
+      // controllers' too: each holder renews its own on its first scan back
+      // (LeaseRepository.renew), which may come after ours. Taking them first would take
+      // rollouts from live controllers (each counting itself alone), and the loser would take
+      // its canary's traffic off. So for one lease TTL nothing is taken or given back.
+      this.#takeNotBefore = Date.now() + this.#ttl
+    }
     this.#storeDownSince = null
     // A set: with thousands of rollouts held, `includes` per held rollout made each scan quadratic.
     const isActive = new Set(active)
@@ -144,6 +154,7 @@ export class Controller {
     await this.#renewAll(isActive)
     for (const [id, until] of this.#handedBack) if (until <= Date.now() || !isActive.has(id)) this.#handedBack.delete(id)
     for (const [id, until] of this.#shed) if (until <= Date.now() || !isActive.has(id)) this.#shed.delete(id)
+    if (Date.now() < this.#takeNotBefore) return
     const { share } = planShare({ active: active.length, members, held: this.#owned.size })
     const fewestHeld = await this.#takeFree(active, share)
     this.#giveBack(planShare({ active: active.length, members, held: this.#owned.size, fewestHeld }))
