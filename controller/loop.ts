@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { Bus, Unsubscribe } from '../schema/events/bus.ts'
 import type { Store } from '../schema/store/index.ts'
+import { GroupCommit, groupsCommitsByDefault } from '../schema/store/group-commit.ts'
 import { FencedError } from '../schema/store/leases.ts'
 import { type Lease, type LeaseManager, rolloutLeaseName } from './leases.ts'
 import { MOVABLE_TARGET_KINDS, planShare, shouldTake, type SharePlan } from './balance.ts'
@@ -21,6 +22,11 @@ export interface ControllerOptions extends Omit<TickContext, 'holder'> {
   leaseTtlMs?: number
   /** Ticks running at once, across rollouts ({@link DEFAULT_TICK_CONCURRENCY} when unset). */
   maxConcurrency?: number
+  /**
+   * How ticks commit. Unset: on SQLite one {@link GroupCommit} per controller, so the ticks
+   * due together share a transaction; on MySQL each tick's own (docs/controller.md, "Group commit").
+   */
+  transaction?: TickContext['transaction']
 }
 
 interface Owned {
@@ -76,7 +82,8 @@ export class Controller {
   readonly #shed = new Map<string, number>()
 
   constructor(options: ControllerOptions) {
-    this.#options = options
+    const commits = options.transaction || !groupsCommitsByDefault(options.store.db.dialect) ? null : new GroupCommit(options.store)
+    this.#options = commits ? { ...options, transaction: (fn) => commits.run(fn) } : options
     this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   }
 

@@ -37,6 +37,11 @@ export interface TickContext {
    * store in the tick's transaction and before every target call. Unset: no fencing.
    */
   fence?: { name: string; token: number }
+  /**
+   * How the tick commits its writes: the controller's group commit (schema/store/group-commit.ts,
+   * several rollouts' ticks in one transaction) or, when unset, a transaction of its own.
+   */
+  transaction?: <T>(fn: (tx: Store) => Promise<T>) => Promise<T>
 }
 
 /** What a controller keeps between ticks of one rollout (lost on restart; nothing depends on it). */
@@ -221,6 +226,7 @@ async function writeSteps(store: Store, rolloutId: string, before: MachineState,
 export async function tickRollout(ctx: TickContext, rolloutId: string, memory: TickMemory): Promise<TickResult> {
   const { store, bus, log, metrics } = ctx
   const clock = ctx.clock ?? Date.now
+  const transaction = ctx.transaction ?? (<T>(fn: (tx: Store) => Promise<T>) => store.transaction(fn))
   // The rollout, its application's spec and whether commands wait, in one read; an unchanged spec is not parsed again.
   const read = await store.rollouts.forTick(rolloutId)
   if (!read || isFinished(read.rollout.status)) return { finished: true, nextTickMs: 0 }
@@ -314,7 +320,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
 
   const at = new Date(now)
   let results: StreakRecord[] = []
-  const written = await store.transaction(async (tx) => {
+  const written = await transaction(async (tx) => {
     await checkFence(tx)
     if (evaluations) results = await writeEvaluations(tx, rolloutId, rollout.currentStepIndex, evaluations)
     // Only the columns that changed: SQLite rewrites the entries of every index on a column
@@ -372,7 +378,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
       const observed = await target.observedWeight(ref)
       const canaryWeight = decision.action === 'INITIAL_DEPLOY' ? 100 : observed
       if (canaryWeight !== null && canaryWeight !== written.canaryWeight) {
-        final = await store.transaction(async (tx) => {
+        final = await transaction(async (tx) => {
           await checkFence(tx)
           return tx.rollouts.update(rolloutId, { canaryWeight }, { expectSeq: written.seq, current: written })
         })

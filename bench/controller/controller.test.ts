@@ -6,12 +6,12 @@ import type { Lease, LeaseManager } from '../../controller/leases.ts'
 
 describe('readOptions', () => {
   it('has the issue ramp and both stores by default', () => {
-    expect(readOptions({})).toEqual({ rollouts: [100, 1000, 3000, 10000], seconds: 30, stores: ['sqlite', 'mysql'], concurrency: null, leases: null, intervalSeconds: 5, keepGoing: false })
+    expect(readOptions({})).toEqual({ rollouts: [100, 1000, 3000, 10000], seconds: 30, stores: ['sqlite', 'mysql'], concurrency: null, leases: null, intervalSeconds: 5, keepGoing: false, groupCommit: null })
   })
 
   it('reads every setting, sorting and deduplicating the ramp', () => {
-    const env = { BENCH_ROLLOUTS: '500, 20,500', BENCH_SECONDS: '6', BENCH_STORES: 'mysql', BENCH_CONCURRENCY: '16', BENCH_LEASES: 'redis', BENCH_INTERVAL: '1', BENCH_KEEP_GOING: '1' }
-    expect(readOptions(env)).toEqual({ rollouts: [20, 500], seconds: 6, stores: ['mysql'], concurrency: 16, leases: 'redis', intervalSeconds: 1, keepGoing: true })
+    const env = { BENCH_ROLLOUTS: '500, 20,500', BENCH_SECONDS: '6', BENCH_STORES: 'mysql', BENCH_CONCURRENCY: '16', BENCH_LEASES: 'redis', BENCH_INTERVAL: '1', BENCH_KEEP_GOING: '1', BENCH_GROUP_COMMIT: '0' }
+    expect(readOptions(env)).toEqual({ rollouts: [20, 500], seconds: 6, stores: ['mysql'], concurrency: 16, leases: 'redis', intervalSeconds: 1, keepGoing: true, groupCommit: false })
   })
 
   it.each([
@@ -29,6 +29,9 @@ describe('readOptions', () => {
     [{ BENCH_LEASES: 'zookeeper' }, 'BENCH_LEASES'],
     [{ BENCH_CONCURRENCY: '0' }, 'BENCH_CONCURRENCY'],
     [{ BENCH_INTERVAL: 'x'.repeat(10_000) }, 'BENCH_INTERVAL'],
+    [{ BENCH_GROUP_COMMIT: 'yes' }, 'BENCH_GROUP_COMMIT'],
+    [{ BENCH_GROUP_COMMIT: '' }, 'BENCH_GROUP_COMMIT'],
+    [{ BENCH_GROUP_COMMIT: 'true' }, 'BENCH_GROUP_COMMIT'],
   ])('refuses %j, naming %s', (env, name) => {
     expect(() => readOptions(env)).toThrow(OptionsError)
     expect(() => readOptions(env)).toThrow(name)
@@ -69,6 +72,8 @@ const samples = (over: Partial<StepSamples> = {}): StepSamples => ({
   cpuMicros: 800_000,
   loopBusyMs: 1000,
   queries: 3400,
+  commits: 50,
+  commitRuns: 200,
   decisions: 0,
   evidenceRows: 600,
   eventLoopDelayP99Ns: 12_345_678,
@@ -102,6 +107,7 @@ describe('summarizeStep', () => {
       databaseCpuMsPerRolloutTick: null,
       redisCpuMsPerRolloutTick: 1,
       sqlPerRolloutTick: 17,
+      writesPerCommit: 4,
       decisionsWritten: 0,
       evidenceRowsWritten: 600,
       eventLoopDelayMs: { p99: 12.3, max: 50 },
@@ -123,6 +129,11 @@ describe('summarizeStep', () => {
     expect(summary).toMatchObject({ ticks: 0, tickRatio: 0, cpuMsPerRolloutTick: null, projectedRolloutsPerCore: null, loopMsPerRolloutTick: null, projectedRolloutsPerLoop: null, sqlPerRolloutTick: null, scanCycleSeconds: null, firstRoundSeconds: null })
     expect(summary.tickLagMs).toEqual({ p50: null, p99: null, max: null })
     expect(summary.eventLoopDelayMs).toBeNull()
+  })
+
+  it('has no writes per commit without group commit, or without commits', () => {
+    expect(summarizeStep(samples({ commits: null, commitRuns: null })).writesPerCommit).toBeNull()
+    expect(summarizeStep(samples({ commits: 0, commitRuns: 0 })).writesPerCommit).toBeNull()
   })
 })
 
@@ -178,7 +189,7 @@ describe('the controller benchmark, end to end on SQLite at a tiny scale', () =>
   it('ticks every seeded rollout through the real controller and summarises the window', async () => {
     const lines: string[] = []
     const summary = await runControllerBench(
-      { rollouts: [20], seconds: 3, stores: ['sqlite'], concurrency: null, leases: null, intervalSeconds: 1, keepGoing: false },
+      { rollouts: [20], seconds: 3, stores: ['sqlite'], concurrency: null, leases: null, intervalSeconds: 1, keepGoing: false, groupCommit: null },
       (line) => lines.push(line),
       { judgeRepeats: 1 },
     )
@@ -197,6 +208,8 @@ describe('the controller benchmark, end to end on SQLite at a tiny scale', () =>
     // Every tick of a holding analysis judges both gates and stores a window: three rows.
     expect(step!.evidenceRowsWritten).toBeGreaterThan(0)
     expect(step!.sqlPerRolloutTick).toBeGreaterThan(0)
+    // Every tick writes; grouped (SQLite's default) a batch holds at least one of them.
+    expect(step!.writesPerCommit).toBeGreaterThanOrEqual(1)
     expect(step!.cpuMsPerRolloutTick).toBeGreaterThan(0)
     expect(step!.tickLagMs.p99).not.toBeNull()
     expect(step!.eventLoopDelayMs?.max).toBeGreaterThanOrEqual(0)
@@ -212,7 +225,7 @@ describe('the controller benchmark, end to end on SQLite at a tiny scale', () =>
 
   it('runs on MySQL with Redis leases and the Redis bus, and drops what it made', async () => {
     const summary = await runControllerBench(
-      { rollouts: [10], seconds: 2, stores: ['mysql'], concurrency: null, leases: null, intervalSeconds: 1, keepGoing: false },
+      { rollouts: [10], seconds: 2, stores: ['mysql'], concurrency: null, leases: null, intervalSeconds: 1, keepGoing: false, groupCommit: null },
       () => undefined,
       { judgeRepeats: 1 },
     )
@@ -222,5 +235,7 @@ describe('the controller benchmark, end to end on SQLite at a tiny scale', () =>
     expect(result.steps[0]!.ticks).toBeGreaterThan(0)
     expect(result.steps[0]!.failedTicks).toBe(0)
     expect(result.steps[0]!.sqlPerRolloutTick).toBeGreaterThan(0)
+    // On MySQL the controller commits each tick alone by default: no batches to count.
+    expect(result.steps[0]!.writesPerCommit).toBeNull()
   }, 60_000)
 })

@@ -9,6 +9,8 @@
  * controller's maxConcurrency; default: its own), BENCH_LEASES (store|redis; default store
  * on SQLite as embedded mode, Redis on MySQL as `npm run controller`), BENCH_INTERVAL (5),
  * BENCH_KEEP_GOING=1 (measure every step, not only up to the first one not sustained),
+ * BENCH_GROUP_COMMIT=1|0 (ticks share transactions, or each commits alone; unset: as the
+ * controller does, grouped on SQLite only),
  * SENTRA_BENCH_MYSQL_URL, SENTRA_BENCH_REDIS_URL.
  */
 import { randomBytes } from 'node:crypto'
@@ -24,6 +26,7 @@ import { BuiltinProvider } from '../../controller/telemetry/builtin.ts'
 import type { TelemetryProvider } from '../../controller/telemetry/provider.ts'
 import type { Bus } from '../../schema/events/bus.ts'
 import { MemoryBus, RedisBus } from '../../schema/events/index.ts'
+import { GroupCommit, groupsCommitsByDefault } from '../../schema/store/group-commit.ts'
 import { openStore, type Store } from '../../schema/store/index.ts'
 import { type JudgeAgeResult, judgeMsPerTickByAge } from './judge-age.ts'
 import { CountingLeases, findProcess, processCpuMicros, recordInto } from './probes.ts'
@@ -130,6 +133,8 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
   let failedTicks = 0
   let lostLeases = 0
   const errors: string[] = []
+  // Built here, as the controller would, to count its batches; without it each tick commits alone.
+  const commits = (options.groupCommit ?? groupsCommitsByDefault(store.db.dialect)) ? new GroupCommit(store) : null
   const controller = new Controller({
     store,
     bus: ctx.bus,
@@ -145,6 +150,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
       if (errors.length < KEPT_ERRORS) errors.push(line.slice(0, 300))
     },
     ...(options.concurrency !== null ? { maxConcurrency: options.concurrency } : {}),
+    transaction: commits ? (fn) => commits.run(fn) : (fn) => store.transaction(fn),
   })
 
   const started = performance.now()
@@ -170,6 +176,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
   failedTicks = 0
   ctx.leases.renewals = 0
   const queriesBefore = store.db.stats.queries
+  const commitsBefore = commits?.stats ?? null
   const cpuBefore = process.cpuUsage()
   const loopBefore = performance.eventLoopUtilization()
   const databaseBefore = processCpuMicros(ctx.databasePid)
@@ -183,6 +190,7 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
   const cpu = process.cpuUsage(cpuBefore)
   const loopBusy = performance.eventLoopUtilization(loopBefore)
   const queries = store.db.stats.queries - queriesBefore
+  const commitsAfter = commits?.stats ?? null
   const databaseAfter = processCpuMicros(ctx.databasePid)
   const redisAfter = processCpuMicros(ctx.redisPid)
   const rssEnd = process.memoryUsage.rss()
@@ -208,6 +216,8 @@ async function measureStep(ctx: StepContext, rollouts: number, index: number): P
     cpuMicros: cpu.user + cpu.system,
     loopBusyMs: loopBusy.active,
     queries,
+    commits: commitsBefore && commitsAfter ? commitsAfter.batches - commitsBefore.batches : null,
+    commitRuns: commitsBefore && commitsAfter ? commitsAfter.runs - commitsBefore.runs : null,
     decisions: rowsAfter.decisions - rowsBefore.decisions,
     evidenceRows: rowsAfter.evidence - rowsBefore.evidence,
     eventLoopDelayP99Ns: loop.count > 0 ? loop.percentile(99) : null,

@@ -21,6 +21,11 @@ export interface ControllerBenchOptions {
   intervalSeconds: number
   /** Measure every step even after one was not sustained (BENCH_KEEP_GOING=1); by default the ramp stops there. */
   keepGoing: boolean
+  /**
+   * Ticks due together share a transaction (BENCH_GROUP_COMMIT=1) or each commits alone (0);
+   * null (unset): as the controller decides, grouped on SQLite only (groupsCommitsByDefault).
+   */
+  groupCommit: boolean | null
 }
 
 export class OptionsError extends Error {
@@ -47,6 +52,8 @@ export function readOptions(env: Record<string, string | undefined>): Controller
   const stores = (env.BENCH_STORES ?? 'sqlite,mysql').split(',').map((s) => s.trim()).filter((s) => s !== '')
   if (stores.length === 0) throw new OptionsError('BENCH_STORES: give sqlite, mysql or both')
   for (const s of stores) if (s !== 'sqlite' && s !== 'mysql') throw new OptionsError(`BENCH_STORES: unknown store "${s.slice(0, 40)}" (sqlite, mysql)`)
+  const groupCommit = env.BENCH_GROUP_COMMIT
+  if (groupCommit !== undefined && groupCommit !== '0' && groupCommit !== '1') throw new OptionsError(`BENCH_GROUP_COMMIT: "${groupCommit.slice(0, 40)}" is neither 0 nor 1`)
   const leases = env.BENCH_LEASES === undefined || env.BENCH_LEASES === '' ? null : env.BENCH_LEASES
   if (leases !== null && leases !== 'store' && leases !== 'redis') throw new OptionsError(`BENCH_LEASES: "${leases.slice(0, 40)}" is neither store nor redis`)
   return {
@@ -57,6 +64,7 @@ export function readOptions(env: Record<string, string | undefined>): Controller
     leases,
     intervalSeconds: positiveInteger('BENCH_INTERVAL', env.BENCH_INTERVAL ?? '5', 3_600),
     keepGoing: env.BENCH_KEEP_GOING === '1',
+    groupCommit: groupCommit === undefined ? null : groupCommit === '1',
   }
 }
 
@@ -101,6 +109,10 @@ export interface StepSamples {
   loopBusyMs: number
   /** SQL statements the store sent in the window (store.db.stats.queries). */
   queries: number
+  /** Transactions the ticks' writes were committed in over the window (with group commit: its batches; without: null). */
+  commits: number | null
+  /** The writes committed in them (a tick that changed nothing writes none; one whose weight changed, two). */
+  commitRuns: number | null
   decisions: number
   /** Rows added to gate_results and telemetry_windows in the window. */
   evidenceRows: number
@@ -154,6 +166,8 @@ export interface StepSummary {
   databaseCpuMsPerRolloutTick: number | null
   redisCpuMsPerRolloutTick: number | null
   sqlPerRolloutTick: number | null
+  /** Tick writes per transaction (group commit's mean batch); null without group commit. */
+  writesPerCommit: number | null
   decisionsWritten: number
   evidenceRowsWritten: number
   /** null: the event loop did not get round to its timers once in the window. */
@@ -197,6 +211,7 @@ export function summarizeStep(s: StepSamples): StepSummary {
     databaseCpuMsPerRolloutTick: perTick(s.databaseCpuMicros),
     redisCpuMsPerRolloutTick: perTick(s.redisCpuMicros),
     sqlPerRolloutTick: ticks === 0 ? null : round(s.queries / ticks, 2),
+    writesPerCommit: s.commits === null || s.commitRuns === null || s.commits === 0 ? null : round(s.commitRuns / s.commits, 2),
     decisionsWritten: s.decisions,
     evidenceRowsWritten: s.evidenceRows,
     eventLoopDelayMs:

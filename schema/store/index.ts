@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { ApplicationRepository } from './applications.ts'
 import { CommandRepository } from './commands.ts'
 import { connect, type Db } from './connect.ts'
@@ -81,6 +81,15 @@ export interface Store {
    * })
    */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>
+  /**
+   * Inside a transaction: runs `fn` under a savepoint, so that when it throws, its writes
+   * are undone and the transaction's other writes stay (the error is rethrown). A savepoint
+   * that cannot be rolled back to (MySQL rolled the whole transaction back on a deadlock, or
+   * the connection was dropped) throws that error instead: the transaction is lost, and its
+   * owner must not commit the rest as if only `fn` had failed. Outside a transaction it is
+   * `transaction(fn)`.
+   */
+  savepoint<T>(fn: (store: Store) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
@@ -104,6 +113,25 @@ export async function openStore(url?: string, { migrate = true }: { migrate?: bo
   return createStore(db)
 }
 
+/** Savepoint names: unique in the process, so nested and sibling savepoints never collide. */
+let savepoints = 0
+
+async function underSavepoint<T>(kysely: Kysely<Database>, store: Store, fn: (store: Store) => Promise<T>): Promise<T> {
+  const name = sql.raw(`sentra_sp_${++savepoints}`)
+  await sql`savepoint ${name}`.execute(kysely)
+  let result: T
+  try {
+    result = await fn(store)
+  } catch (error) {
+    // Throws, instead of `error`, when the transaction is already gone.
+    await sql`rollback to savepoint ${name}`.execute(kysely)
+    await sql`release savepoint ${name}`.execute(kysely)
+    throw error
+  }
+  await sql`release savepoint ${name}`.execute(kysely)
+  return result
+}
+
 function bind(db: Db, kysely: Kysely<Database>): Store {
   const executor: Executor = { kysely, dialect: db.dialect }
   const store: Store = {
@@ -120,6 +148,7 @@ function bind(db: Db, kysely: Kysely<Database>): Store {
     webhooks: new WebhookRepository(executor),
     otlp: new OtlpRepository(executor),
     transaction: (fn) => (kysely.isTransaction ? fn(store) : kysely.transaction().execute((trx) => fn(bind(db, trx)))),
+    savepoint: (fn) => (kysely.isTransaction ? underSavepoint(kysely, store, fn) : store.transaction(fn)),
     close: async () => {
       if (kysely.isTransaction) throw new Error('cannot close the store from inside one of its transactions')
       await db.close()

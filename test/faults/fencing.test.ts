@@ -7,6 +7,7 @@ import { createBus } from '../../schema/events/index.ts'
 import type { Bus } from '../../schema/events/bus.ts'
 import { beginRollout } from '../../schema/rollout-start.ts'
 import { createStore, type Store } from '../../schema/store/index.ts'
+import { GroupCommit } from '../../schema/store/group-commit.ts'
 import { FencedError } from '../../schema/store/leases.ts'
 import { DIALECTS, openTestStore } from '../support/databases.ts'
 import { faultSpec } from './support.ts'
@@ -122,6 +123,39 @@ describe.each(DIALECTS)('fencing tokens on %s', (dialect) => {
     expect(slow.calls).toEqual(['ensureStable v1', 'prepare v3'])
     expect(await store.decisions.for([id])).toEqual([[]])
     expect((await store.rollouts.byId(id))?.status).toBe('PENDING')
+  })
+
+  it('two ticks committed together: the one whose holder lost the rollout after its target calls writes nothing, the other commits', async () => {
+    const [lost, kept] = [await pendingRollout(), await pendingRollout()]
+    const [lostToken, keptToken] = [await store.leases.takeFence(`rollout:${lost}`, 'me'), await store.leases.takeFence(`rollout:${kept}`, 'me')]
+    const lostBefore = await store.rollouts.byId(lost)
+    // The last thing reconcile asks before the decision: take the rollout over right then, so
+    // only the check inside the (shared) transaction can notice.
+    const takenOver = recordingTarget()
+    takenOver.target.observedWeight = async () => {
+      await store.leases.takeFence(`rollout:${lost}`, 'other')
+      return 0
+    }
+    // Both ticks reach their commit before the batch starts, so they share it.
+    const commits = new GroupCommit(store)
+    let arrived = 0
+    let bothArrived = () => {}
+    const together = new Promise<void>((resolve) => (bothArrived = resolve))
+    const transaction = async <T,>(fn: (tx: Store) => Promise<T>): Promise<T> => {
+      if (++arrived === 2) bothArrived()
+      await together
+      return commits.run(fn)
+    }
+    const [lostTick, keptTick] = await Promise.allSettled([
+      tickRollout({ ...ctx(takenOver.target, { name: `rollout:${lost}`, token: lostToken }), transaction }, lost, { history: new Map() }),
+      tickRollout({ ...ctx(recordingTarget().target, { name: `rollout:${kept}`, token: keptToken }), transaction }, kept, { history: new Map() }),
+    ])
+    expect(commits.stats).toEqual({ batches: 1, runs: 2 })
+    expect(lostTick.status === 'rejected' && lostTick.reason).toBeInstanceOf(FencedError)
+    expect(keptTick.status).toBe('fulfilled')
+    expect(await store.decisions.for([lost, kept])).toEqual([[], [expect.objectContaining({ action: 'START' })]])
+    expect(await store.rollouts.byId(lost)).toEqual(lostBefore)
+    expect((await store.rollouts.byId(kept))?.status).toBe('PROGRESSING')
   })
 
   it('a holder that cannot serve the address (another controller still does) hands the rollout back: no rollback of a good canary', async () => {
