@@ -113,23 +113,33 @@ export async function openStore(url?: string, { migrate = true }: { migrate?: bo
   return createStore(db)
 }
 
-/** Savepoint names: unique in the process, so nested and sibling savepoints never collide. */
-let savepoints = 0
+/**
+ * Savepoints open in each transaction. A savepoint is named by its depth, so siblings reuse
+ * one name (and one cached statement: unique names would fill the SQLite statement cache
+ * with statements run once) while a nested one never shadows its parent.
+ */
+const savepointDepth = new WeakMap<Kysely<Database>, number>()
 
 async function underSavepoint<T>(kysely: Kysely<Database>, store: Store, fn: (store: Store) => Promise<T>): Promise<T> {
-  const name = sql.raw(`sentra_sp_${++savepoints}`)
-  await sql`savepoint ${name}`.execute(kysely)
-  let result: T
+  const depth = (savepointDepth.get(kysely) ?? 0) + 1
+  savepointDepth.set(kysely, depth)
+  const name = sql.raw(`sentra_sp_${depth}`)
   try {
-    result = await fn(store)
-  } catch (error) {
-    // Throws, instead of `error`, when the transaction is already gone.
-    await sql`rollback to savepoint ${name}`.execute(kysely)
+    await sql`savepoint ${name}`.execute(kysely)
+    let result: T
+    try {
+      result = await fn(store)
+    } catch (error) {
+      // Throws, instead of `error`, when the transaction is already gone.
+      await sql`rollback to savepoint ${name}`.execute(kysely)
+      await sql`release savepoint ${name}`.execute(kysely)
+      throw error
+    }
     await sql`release savepoint ${name}`.execute(kysely)
-    throw error
+    return result
+  } finally {
+    savepointDepth.set(kysely, depth - 1)
   }
-  await sql`release savepoint ${name}`.execute(kysely)
-  return result
 }
 
 function bind(db: Db, kysely: Kysely<Database>): Store {
