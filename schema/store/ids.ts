@@ -12,7 +12,7 @@ let offset = POOL_BYTES
  * ids are unique without coordination and sort by the time they were made. That order is
  * what the indexes want: a new row's id lands on the newest page of the primary-key index
  * (the clustered index itself on MySQL) instead of a random one, so the evidence rows that
- * ticks write together share pages (docs/benchmarks.md, "Time-ordered ids").
+ * ticks write together share pages (docs/benchmarks.md, "Group commit and time-ordered ids").
  */
 export function newId(now: number = Date.now()): string {
   if (offset + RANDOM_BYTES > POOL_BYTES) {
