@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GroupCommit, groupsCommitsByDefault } from './group-commit.ts'
-import { createStore, type Store } from './index.ts'
-import { DIALECTS, openTestStore } from '../../test/support/databases.ts'
+import type { Store } from './index.ts'
+import { DIALECTS } from '../../test/support/databases.ts'
+import { suiteStore } from '../../test/support/suite-store.ts'
 
 describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
-  let store: Store
-  let dispose: () => Promise<void>
+  const suite = suiteStore(dialect)
   let n = 0
   /** A fresh lease name: a run's write is taking it, and "stored" is that it has a holder. */
   const name = () => `gc:${++n}`
   const take = (tx: Store, lease: string, holder = 'h') => tx.leases.acquire(lease, holder, 60_000)
-  const holderOf = async (lease: string) => (await store.leases.holderOf(lease))?.holder ?? null
-
-  beforeAll(async () => {
-    const opened = await openTestStore(dialect)
-    store = createStore(opened.db)
-    dispose = opened.dispose
-  })
-  afterAll(async () => {
-    await dispose?.()
-  })
+  const holderOf = async (lease: string) => (await suite().leases.holderOf(lease))?.holder ?? null
 
   it('savepoint: a part that throws is undone, the rest of the transaction commits', async () => {
     const [kept, undone, nested] = [name(), name(), name()]
-    await store.transaction(async (tx) => {
+    await suite().transaction(async (tx) => {
       await take(tx, kept)
       await expect(
         tx.savepoint(async (sp) => {
@@ -41,22 +32,22 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
   it('savepoint outside a transaction is a transaction of its own', async () => {
     const lease = name()
     await expect(
-      store.savepoint(async (tx) => {
+      suite().savepoint(async (tx) => {
         await take(tx, lease)
         throw new Error('rolled back')
       }),
     ).rejects.toThrow('rolled back')
     expect(await holderOf(lease)).toBeNull()
-    await store.savepoint((tx) => take(tx, lease))
+    await suite().savepoint((tx) => take(tx, lease))
     expect(await holderOf(lease)).toBe('h')
   })
 
   it('commits the runs queued in one turn in one transaction, and settles each only after the commit', async () => {
     const events: string[] = []
     const logged: Store = {
-      ...store,
+      ...suite(),
       transaction: async (fn) => {
-        const value = await store.transaction(fn)
+        const value = await suite().transaction(fn)
         events.push('commit')
         return value
       },
@@ -81,7 +72,7 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
   })
 
   it('a run that throws gets its own error and leaves nothing; the others in its batch commit', async () => {
-    const commits = new GroupCommit(store)
+    const commits = new GroupCommit(suite())
     const [before, failing, after] = [name(), name(), name()]
     const outcomes = await Promise.allSettled([
       commits.run((tx) => take(tx, before)),
@@ -101,9 +92,9 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
     const lost = new Error('the transaction is gone')
     // The batch's transaction as MySQL leaves it after a deadlock: rolling back to a savepoint fails.
     const losing: Store = {
-      ...store,
+      ...suite(),
       transaction: (fn) =>
-        store.transaction((tx) =>
+        suite().transaction((tx) =>
           fn({
             ...tx,
             savepoint: (part) =>
@@ -135,9 +126,9 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
   it('a commit that fails fails every run of the batch', async () => {
     const refused = new Error('commit refused')
     const commits = new GroupCommit({
-      ...store,
+      ...suite(),
       transaction: async (fn) => {
-        await store.transaction(async (tx) => {
+        await suite().transaction(async (tx) => {
           await fn(tx)
           throw refused
         })
@@ -151,7 +142,7 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
   })
 
   it('bounds a batch at maxBatch, and runs queued while one commits go into the next', async () => {
-    const commits = new GroupCommit(store, { maxBatch: 2 })
+    const commits = new GroupCommit(suite(), { maxBatch: 2 })
     const leases = Array.from({ length: 5 }, name)
     const late = name()
     const runs = leases.map((lease, i) =>
@@ -168,7 +159,7 @@ describe.each(DIALECTS)('Store.savepoint and GroupCommit on %s', (dialect) => {
   })
 
   it('refuses a batch bound that is not a whole number of at least 1', () => {
-    for (const maxBatch of [0, -1, 1.5, Number.NaN]) expect(() => new GroupCommit(store, { maxBatch })).toThrow(/maxBatch must be a whole number/)
+    for (const maxBatch of [0, -1, 1.5, Number.NaN]) expect(() => new GroupCommit(suite(), { maxBatch })).toThrow(/maxBatch must be a whole number/)
   })
 })
 

@@ -23,6 +23,11 @@ export function groupsCommitsByDefault(dialect: DialectName): boolean {
   return dialect === 'sqlite'
 }
 
+/** What one run's own `fn` threw, told apart from an error of the savepoint around it. */
+class OwnFailure {
+  constructor(readonly error: unknown) {}
+}
+
 interface Pending {
   fn: (tx: Store) => Promise<unknown>
   resolve: (value: unknown) => void
@@ -107,22 +112,14 @@ export class GroupCommit {
     try {
       await this.#store.transaction(async (tx) => {
         for (const entry of batch) {
-          let own: { error: unknown } | null = null
           try {
-            const value = await tx.savepoint(async (inner) => {
-              try {
-                return await entry.fn(inner)
-              } catch (error) {
-                own = { error }
-                throw error
-              }
-            })
+            const value = await tx.savepoint((inner) => entry.fn(inner).catch((error: unknown) => Promise.reject(new OwnFailure(error))))
             settled.push(() => entry.resolve(value))
           } catch (error) {
             // Its own error, its writes undone: the rest of the batch goes on. Anything else
             // (the savepoint could not be rolled back to) means the transaction is lost.
-            if (own === null || (own as { error: unknown }).error !== error) throw error
-            entry.reject(error)
+            if (!(error instanceof OwnFailure)) throw error
+            entry.reject(error.error)
           }
         }
       })
