@@ -22,13 +22,17 @@ class LabelCap<K extends string> {
   readonly #seen = new Set<string>()
   readonly #cap: number
   readonly #openEnded: readonly K[]
+  /** The label names in a fixed order, from the first label set seen (every set of one cap has the same names). */
+  #names: K[] | null = null
   constructor(cap: number, openEnded: readonly K[]) {
     this.#cap = cap
     this.#openEnded = openEnded
   }
 
+  // Called for every gate of every tick: values in a fixed name order, not sorted pairs.
   #key(labels: Labels<K>): string {
-    return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k as K]]))
+    this.#names ??= (Object.keys(labels) as K[]).sort()
+    return JSON.stringify(this.#names.map((name) => labels[name]))
   }
 
   bound(labels: Labels<K>): Labels<K> {

@@ -173,7 +173,7 @@ async function writeEvaluations(store: Store, rolloutId: string, stepIndex: numb
   const windowIds = new Map<WindowSample, string>()
   for (const { sample } of evaluations) {
     if (!sample || windowIds.has(sample)) continue
-    const window = await store.evidence.addWindow({
+    const id = await store.evidence.writeWindow({
       rolloutId,
       stepIndex,
       provider: sample.provider,
@@ -182,9 +182,9 @@ async function writeEvaluations(store: Store, rolloutId: string, stepIndex: numb
       canary: sample.canary.values,
       baseline: sample.baseline.values,
     })
-    windowIds.set(sample, window.id)
+    windowIds.set(sample, id)
   }
-  return store.evidence.addGateResults(
+  const written = await store.evidence.writeGateResults(
     evaluations.map(({ verdict, sample }) => ({
       rolloutId,
       stepIndex,
@@ -196,6 +196,8 @@ async function writeEvaluations(store: Store, rolloutId: string, stepIndex: numb
       windowId: sample ? (windowIds.get(sample) ?? null) : null,
     })),
   )
+  // The streaks read only the evidence's state, which a verdict carries as stored.
+  return evaluations.map(({ verdict }, i) => streakRecord({ gate: verdict.gate, stepIndex, at: written[i]!.at, verdict: verdict.verdict, evidence: verdict.evidence }))
 }
 
 async function writeSteps(store: Store, rolloutId: string, before: MachineState, after: MachineState, now: Date): Promise<void> {
@@ -359,7 +361,7 @@ export async function tickRollout(ctx: TickContext, rolloutId: string, memory: T
     return updated
   })
   // Committed: the streaks of the next tick count these too.
-  if (memory.recent && results.length > 0) memory.recent = { lookback: memory.recent.lookback, results: [...memory.recent.results, ...results.map(streakRecord)].slice(-memory.recent.lookback) }
+  if (memory.recent && results.length > 0) memory.recent = { lookback: memory.recent.lookback, results: [...memory.recent.results, ...results].slice(-memory.recent.lookback) }
 
   if (decision.action !== null) metrics?.decided(spec.name, decision.action, now, clock())
   annotateTick({ 'sentra.application': spec.name, 'sentra.rollout.status': written.status, 'sentra.step.index': written.currentStepIndex })

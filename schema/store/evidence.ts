@@ -4,11 +4,12 @@ import { insertingChildOf } from './errors.ts'
 import { deleteEvidenceChunk, markEvidencePruned, PRUNE_CHUNK, rolloutsToPrune } from './evidence-retention.ts'
 import type { Executor } from './executor.ts'
 import { newId } from './ids.ts'
+import { prepared } from './prepared.ts'
 import { saveTraces, spansOf, tracePages, tracesByRef, type StepKey, type TraceRef, type TracePageOptions } from './linked-traces.ts'
 import type { GateResult, LinkedSpan, LinkedTrace, Page, TelemetryWindow, Verdict } from './models.ts'
 import type { GateResultsTable, TelemetryWindowsTable } from './tables.ts'
 import type { NewLinkedTrace } from './trace-input.ts'
-import { parseJsonObject, storedJson, toDate, toMs } from './values.ts'
+import { parseJsonObject, storedJson, toDate, toJsonText, toMs } from './values.ts'
 
 export type NewGateResult = Omit<GateResult, 'id' | 'at'> & { at?: Date }
 export type NewTelemetryWindow = Omit<TelemetryWindow, 'id'>
@@ -67,56 +68,68 @@ export class EvidenceRepository {
 
   /**
    * Several gate results in one INSERT (a tick writes one per gate). All of one rollout:
-   * an unknown rollout is NotFoundError and writes none of them.
+   * an unknown rollout is NotFoundError and writes none of them. Returns them as they read
+   * back (evidence through JSON: undefined dropped, NaN as null).
    */
   async addGateResults(inputs: readonly NewGateResult[]): Promise<GateResult[]> {
     const stored = inputs.map((input) => storedJson(input.evidence, 'gate result evidence'))
     const results: GateResult[] = inputs.map((input, i) => ({ ...input, id: newId(), evidence: stored[i]!.copy, at: input.at ?? new Date() }))
-    const first = results[0]
-    if (first === undefined) return []
-    if (results.some((r) => r.rolloutId !== first.rolloutId)) throw new RangeError('addGateResults: every result must belong to the same rollout')
-    await insertingChildOf(first.rolloutId, () =>
-      this.#db.kysely
-        .insertInto('gate_results')
-        .values(
-          results.map((result, i) => ({
-            id: result.id,
-            rollout_id: result.rolloutId,
-            step_index: result.stepIndex,
-            gate: result.gate,
-            verdict: result.verdict,
-            value: result.value,
-            reason: result.reason,
-            evidence: stored[i]!.text,
-            window_id: result.windowId,
-            at: toMs(result.at),
-          })),
-        )
-        .execute(),
-    )
+    await this.#insertGateResults(results, stored.map((s) => s.text))
     return results
   }
 
+  /**
+   * As addGateResults, without reading the evidence back (a tick never reads what it just
+   * wrote, and parsing each copy was a noticeable share of its CPU): each row's id and time.
+   */
+  async writeGateResults(inputs: readonly NewGateResult[]): Promise<Pick<GateResult, 'id' | 'at'>[]> {
+    const texts = inputs.map((input) => toJsonText(input.evidence, 'gate result evidence'))
+    const results = inputs.map((input) => ({ ...input, id: newId(), at: input.at ?? new Date() }))
+    await this.#insertGateResults(results, texts)
+    return results.map(({ id, at }) => ({ id, at }))
+  }
+
+  async #insertGateResults(results: readonly Omit<GateResult, 'evidence'>[], evidenceTexts: readonly string[]): Promise<void> {
+    const first = results[0]
+    if (first === undefined) return
+    if (results.some((r) => r.rolloutId !== first.rolloutId)) throw new RangeError('addGateResults: every result must belong to the same rollout')
+    const values = results.flatMap((result, i) => [result.id, result.rolloutId, result.stepIndex, result.gate, result.verdict, result.value, result.reason, evidenceTexts[i]!, result.windowId, toMs(result.at)])
+    // Every tick writes these: prepared once per row count (prepared.ts).
+    await insertingChildOf(first.rolloutId, () =>
+      prepared.run(this.#db, `gate_results.insert:${results.length}`, values, (kysely, v) =>
+        kysely.insertInto('gate_results').values(
+          results.map((_, i) => {
+            const [id, rolloutId, stepIndex, gate, verdict, value, reason, evidence, windowId, at] = v.slice(i * 10, i * 10 + 10) as [string, string, number, string, string, number | null, string, string, string | null, number]
+            return { id, rollout_id: rolloutId, step_index: stepIndex, gate, verdict, value, reason, evidence, window_id: windowId, at }
+          }),
+        ),
+      ),
+    )
+  }
+
+  /** Stores a telemetry window; returns it as it reads back. */
   async addWindow(input: NewTelemetryWindow): Promise<TelemetryWindow> {
     const canary = storedJson(input.canary, 'window canary')
     const baseline = storedJson(input.baseline, 'window baseline')
     const window: TelemetryWindow = { ...input, id: newId(), canary: canary.copy, baseline: baseline.copy }
-    await insertingChildOf(window.rolloutId, () =>
-      this.#db.kysely
-        .insertInto('telemetry_windows')
-        .values({
-          id: window.id,
-          rollout_id: window.rolloutId,
-          step_index: window.stepIndex,
-          provider: window.provider,
-          start_at: toMs(window.startAt),
-          end_at: toMs(window.endAt),
-          canary: canary.text,
-          baseline: baseline.text,
-        })
-        .execute(),
-    )
+    await this.#insertWindow(window, canary.text, baseline.text)
     return window
+  }
+
+  /** As addWindow, without reading the values back (see writeGateResults): the new window's id. */
+  async writeWindow(input: NewTelemetryWindow): Promise<string> {
+    const id = newId()
+    await this.#insertWindow({ ...input, id }, toJsonText(input.canary, 'window canary'), toJsonText(input.baseline, 'window baseline'))
+    return id
+  }
+
+  async #insertWindow(window: Omit<TelemetryWindow, 'canary' | 'baseline'>, canaryText: string, baselineText: string): Promise<void> {
+    const values = [window.id, window.rolloutId, window.stepIndex, window.provider, toMs(window.startAt), toMs(window.endAt), canaryText, baselineText] as const
+    await insertingChildOf(window.rolloutId, () =>
+      prepared.run(this.#db, 'telemetry_windows.insert', values, (kysely, [id, rolloutId, stepIndex, provider, startAt, endAt, canary, baseline]) =>
+        kysely.insertInto('telemetry_windows').values({ id, rollout_id: rolloutId, step_index: stepIndex, provider, start_at: startAt, end_at: endAt, canary, baseline }),
+      ),
+    )
   }
 
   /** One query; per rollout in key order, chronological by `at`. */

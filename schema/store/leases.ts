@@ -1,5 +1,6 @@
 import { isUniqueViolation } from './errors.ts'
 import { inTransaction, type Executor } from './executor.ts'
+import { prepared } from './prepared.ts'
 
 /** A write or target call by a holder whose fencing token is no longer the newest (docs/ha.md). */
 export class FencedError extends Error {
@@ -238,9 +239,13 @@ export class LeaseRepository {
    * and everything after it is refused.
    */
   async checkFence(name: string, token: number): Promise<void> {
-    let query = this.#db.kysely.selectFrom('leases').select(['token', 'holder']).where('name', '=', fenceKey(name))
-    if (this.#db.dialect === 'mysql' && this.#db.kysely.isTransaction) query = query.forUpdate()
-    const row = await query.executeTakeFirst()
+    const lock = this.#db.dialect === 'mysql' && this.#db.kysely.isTransaction
+    // Twice per tick: prepared once (prepared.ts).
+    const { rows } = await prepared.run(this.#db, `leases.checkFence:${lock ? 'lock' : 'read'}`, [fenceKey(name)] as const, (kysely, [key]) => {
+      const query = kysely.selectFrom('leases').select(['token', 'holder']).where('name', '=', key)
+      return lock ? query.forUpdate() : query
+    })
+    const row = rows[0]
     const current = row ? Number(row.token) : null
     if (current !== token) {
       throw new FencedError(`${name}: fencing token ${token} is stale (the newest is ${current ?? 'none'}, held by ${row?.holder ?? 'nobody'}); not acting`)

@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts'
 import { ConflictError, NotFoundError, isForeignKeyViolation, isUniqueViolation } from './errors.ts'
 import { inTransaction, type Executor } from './executor.ts'
 import { newId } from './ids.ts'
+import { prepared } from './prepared.ts'
 import {
   ACTIVE_STATUSES,
   type Application,
@@ -172,21 +173,23 @@ export class RolloutRepository {
    * reads those only when there are some). null when the rollout or its application is gone.
    */
   async forTick(id: string): Promise<{ rollout: Rollout; specText: string; pendingCommands: number } | null> {
-    const row = await this.#db.kysely
-      .selectFrom('rollouts')
-      .innerJoin('applications', 'applications.id', 'rollouts.application_id')
-      .selectAll('rollouts')
-      .select('applications.spec as application_spec')
-      .select((eb) =>
-        eb
-          .selectFrom('operator_commands')
-          .select(eb.fn.countAll().as('n'))
-          .whereRef('operator_commands.rollout_id', '=', 'rollouts.id')
-          .where('operator_commands.applied_at', 'is', null)
-          .as('pending_commands'),
-      )
-      .where('rollouts.id', '=', id)
-      .executeTakeFirst()
+    const { rows } = await prepared.run(this.#db, 'rollouts.forTick', [id] as const, (kysely, [rolloutId]) =>
+      kysely
+        .selectFrom('rollouts')
+        .innerJoin('applications', 'applications.id', 'rollouts.application_id')
+        .selectAll('rollouts')
+        .select('applications.spec as application_spec')
+        .select((eb) =>
+          eb
+            .selectFrom('operator_commands')
+            .select(eb.fn.countAll().as('n'))
+            .whereRef('operator_commands.rollout_id', '=', 'rollouts.id')
+            .where('operator_commands.applied_at', 'is', null)
+            .as('pending_commands'),
+        )
+        .where('rollouts.id', '=', rolloutId),
+    )
+    const row = rows[0]
     return row ? { rollout: toRollout(row), specText: row.application_spec, pendingCommands: Number(row.pending_commands ?? 0) } : null
   }
 
@@ -266,19 +269,27 @@ export class RolloutRepository {
     if (patch.startedAt !== undefined) set.started_at = toMsOrNull(patch.startedAt)
     if (patch.finishedAt !== undefined) set.finished_at = toMsOrNull(patch.finishedAt)
     const { status } = patch
+    const columns = Object.keys(set) as (keyof typeof set)[]
+    const activeKey = status === undefined ? 'kept' : isActiveStatus(status) ? 'application' : 'null'
+    const expectSeq = opts.expectSeq
+    // Run on every tick: prepared once per set of columns (prepared.ts).
+    const shape = `rollouts.update:${columns.join(',')}:${activeKey}:${expectSeq === undefined ? 'any' : 'seq'}`
+    const values = [...columns.map((column) => set[column]), id, ...(expectSeq === undefined ? [] : [expectSeq])]
     return inTransaction(this.#db.kysely, async (trx) => {
-      let query = trx
-        .updateTable('rollouts')
-        .set((eb) => ({
-          ...set,
-          seq: eb('seq', '+', 1),
-          ...(status === undefined ? {} : { active_key: isActiveStatus(status) ? eb.ref('application_id') : null }),
-        }))
-        .where('id', '=', id)
-      if (opts.expectSeq !== undefined) query = query.where('seq', '=', opts.expectSeq)
       let updated: bigint
       try {
-        updated = (await query.executeTakeFirst()).numUpdatedRows
+        const result = await prepared.run({ kysely: trx, dialect: this.#db.dialect }, shape, values, (kysely, v) => {
+          const query = kysely
+            .updateTable('rollouts')
+            .set((eb) => ({
+              ...Object.fromEntries(columns.map((column, i) => [column, v[i]])),
+              seq: eb('seq', '+', 1),
+              ...(activeKey === 'kept' ? {} : { active_key: activeKey === 'application' ? eb.ref('application_id') : null }),
+            }))
+            .where('id', '=', v[columns.length] as string)
+          return expectSeq === undefined ? query : query.where('seq', '=', v[columns.length + 1] as number)
+        })
+        updated = result.numAffectedRows ?? 0n
       } catch (error) {
         if (!isUniqueViolation(error)) throw error
         throw new ConflictError(`rollout ${id} cannot become ${status}: its application already has another active rollout`)
