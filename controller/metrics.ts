@@ -30,9 +30,13 @@ class LabelCap<K extends string> {
   }
 
   // Called for every gate of every tick: values in a fixed name order, not sorted pairs.
+  // Values are DNS names (applications, gates) and fixed words, none with a NUL; and a key
+  // only counts label sets toward the cap.
   #key(labels: Labels<K>): string {
     this.#names ??= (Object.keys(labels) as K[]).sort()
-    return JSON.stringify(this.#names.map((name) => labels[name]))
+    let key = ''
+    for (const name of this.#names) key += `${labels[name]}\u0000`
+    return key
   }
 
   bound(labels: Labels<K>): Labels<K> {

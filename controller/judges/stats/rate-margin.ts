@@ -32,38 +32,63 @@ export const BELOW_RATIOS: readonly number[] = [0.8, 2 / 3, 0.5, 1 / 3, 1 / 6, 0
 /** Alternatives of the "baseline above q" test, as multiples of q. */
 const ABOVE_RATIOS: readonly number[] = [1.25, 1.5, 2, 3, 5]
 
-/** ln of x·ln(a) + (n−x)·ln(1−a) − [x·ln(b) + (n−x)·ln(1−b)], with 0·ln 0 = 0. */
-function logBinomialRatio(x: number, n: number, a: number, b: number): number {
-  const rest = n - x
-  const errors = x === 0 ? 0 : a === 0 ? Number.NEGATIVE_INFINITY : x * Math.log(a / b)
-  const fine = rest === 0 ? 0 : rest * (Math.log1p(-a) - Math.log1p(-b))
-  return errors + fine
-}
+/** ln of the below-ratios and above-ratios, computed once: the bounds below evaluate the mixtures dozens of times per tick. */
+const LOG_BELOW_RATIOS = BELOW_RATIOS.map((g) => Math.log(g))
+const LOG_ABOVE_RATIOS = ABOVE_RATIOS.map((r) => Math.log(r))
 
-function logMean(terms: readonly number[]): number {
+/**
+ * ln of the mean of exp(terms), terms = x·ln(ratio) + (n−x)·(ln(1−q·ratio) − ln(1−q)) for the
+ * given ratios of q (0·ln 0 = 0), skipping ratios with q·ratio ≥ 1; NaN when none is left.
+ * One pass, no arrays: the bisections below call it about 50 times per bound.
+ */
+function logMeanRatio(x: number, n: number, q: number, ratios: readonly number[], logRatios: readonly number[]): number {
+  const rest = n - x
+  const logRestQ = rest === 0 ? 0 : Math.log1p(-q)
   let max = Number.NEGATIVE_INFINITY
-  for (const t of terms) if (t > max) max = t
-  if (max === Number.NEGATIVE_INFINITY) return max
   let sum = 0
-  for (const t of terms) sum += Math.exp(t - max)
-  return max + Math.log(sum / terms.length)
+  let count = 0
+  for (let i = 0; i < ratios.length; i++) {
+    const alternative = q * ratios[i]!
+    if (alternative >= 1) continue
+    count++
+    const errors = x === 0 ? 0 : logRatios[i]! * x
+    const term = errors + (rest === 0 ? 0 : rest * (Math.log1p(-alternative) - logRestQ))
+    if (term === Number.NEGATIVE_INFINITY) continue
+    // Running log-sum-exp: rescale the sum whenever a larger term arrives.
+    if (term > max) {
+      sum = sum * Math.exp(max - term) + 1
+      max = term
+    } else {
+      sum += Math.exp(term - max)
+    }
+  }
+  if (count === 0) return Number.NaN
+  if (max === Number.NEGATIVE_INFINITY) return max
+  return max + Math.log(sum / count)
 }
 
 /** ln e-value against "the error rate is at least c" (c in (0, 1]), from x errors in n requests. */
 export function logEBelow(x: number, n: number, c: number): number {
   if (!(n > 0) || !(c > 0)) return 0
   if (c >= 1) return x < n ? Number.POSITIVE_INFINITY : 0
-  return logMean(BELOW_RATIOS.map((g) => logBinomialRatio(x, n, c * g, c)))
+  return logMeanRatio(x, n, c, BELOW_RATIOS, LOG_BELOW_RATIOS)
 }
 
 /** ln e-value against "the error rate is at most q" (q in [0, 1)), from x errors in n requests. */
 export function logEAbove(x: number, n: number, q: number): number {
   if (!(n > 0)) return 0
   if (q <= 0) return x > 0 ? Number.POSITIVE_INFINITY : 0
-  const ratios = ABOVE_RATIOS.filter((r) => q * r < 1)
-  if (ratios.length === 0) return 0
-  return logMean(ratios.map((r) => logBinomialRatio(x, n, q * r, q)))
+  const logE = logMeanRatio(x, n, q, ABOVE_RATIOS, LOG_ABOVE_RATIOS)
+  return Number.isNaN(logE) ? 0 : logE
 }
+
+/**
+ * Bisection stops when the bracket is this small relative to its upper end: bounds are shown
+ * to three digits and compared with margins of a tenth of a point, so 40 halvings (1e-12) were
+ * work without effect.
+ */
+const RELATIVE_TOLERANCE = 1e-7
+const MAX_HALVINGS = 60
 
 /** The largest q whose "at most q" is rejected at ln-level `target`: every rate below it is. 0 when none. */
 export function lowerBound(x: number, n: number, target: number): number {
@@ -73,7 +98,7 @@ export function lowerBound(x: number, n: number, target: number): number {
   let lo = 0
   let hi = rate
   // The e-value falls as q rises towards the observed rate: bisect on q.
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < MAX_HALVINGS && hi - lo > RELATIVE_TOLERANCE * hi; i++) {
     const mid = (lo + hi) / 2
     if (logEAbove(x, n, mid) >= target) lo = mid
     else hi = mid
@@ -86,7 +111,7 @@ export function upperBound(x: number, n: number, target: number): number | null 
   if (!(n > 0) || x >= n) return null
   let lo = x / n
   let hi = 1
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < MAX_HALVINGS && hi - lo > RELATIVE_TOLERANCE * hi; i++) {
     const mid = (lo + hi) / 2
     if (logEBelow(x, n, mid) >= target) hi = mid
     else lo = mid
