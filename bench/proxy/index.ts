@@ -7,9 +7,12 @@
  * v2, bench/proxy/upstream.mjs), Sentra's proxy (bench/proxy/sentra-proxy.ts: the controller's
  * WeightedProxy, canary weight 10 %), nginx (one worker, the same 90/10 weights; skipped with
  * the reason when the `nginx` binary is missing: `apt-get install -y nginx-light`), and the
- * load generator (bench/proxy/load.mjs) for each measurement.
+ * load generator for each measurement (bench/proxy/loadgen.go, or load.mjs: see
+ * load-generator.ts).
  *
- * Measurements per path (direct to v1, through Sentra, through nginx):
+ * Every path first gets one closed-loop second that is not measured, so each proxy is
+ * measured with its code compiled, as it runs in production. Measurements per path (direct
+ * to v1, through Sentra, through nginx):
  * - open loop at BENCH_RATE requests/s (default 2000) for BENCH_SECONDS (default 10), after
  *   BENCH_WARMUP_SECONDS (default 1) at the same rate on the same connections, not counted:
  *   p50/p99 from each request's scheduled time (see load.mjs for why the warm-up is in-process);
@@ -17,8 +20,11 @@
  *   answered requests per second.
  * - for Sentra and nginx, the proxy process's CPU time per request in each of the two runs
  *   (from /proc; null elsewhere), which a busy machine disturbs far less than requests/s.
- * - then BENCH_ROUNDS (default 3) back-to-back closed-loop pairs of Sentra and nginx, the
- *   order swapped every round; `sentraThroughputVsNginx` is the median of their ratios.
+ * - then BENCH_ROUNDS (default 3) rounds of open-loop runs of every path back to back, the
+ *   order rotated every round; `p99OverheadMedianMs` is the median of each round's proxied
+ *   p99 minus that round's direct p99, and the p99 target is judged on it;
+ * - then BENCH_ROUNDS back-to-back closed-loop pairs of Sentra and nginx, the order swapped
+ *   every round; `sentraThroughputVsNginx` is the median of their ratios.
  * - in each run, the TCP connections the upstreams accepted (`upstreamConnectionsOpened`) and,
  *   at the fixed rate, the ones the load generator opened (`clientConnectionsOpened`).
  * BENCH_SENTRA_SCRIPT runs another build of sentra-proxy.ts (e.g. a copy of the last commit's
@@ -33,6 +39,7 @@ import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { loadGeneratorChoice, NODE_LOAD_GENERATOR, prepareLoadGenerator, type LoadGenerator } from './load-generator.ts'
 import { cpuMicrosPerRequest, latencyMs, median, nginxConfig, procStatCpuTicks, verdicts, type LatencySummary } from './summary.ts'
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
@@ -113,8 +120,10 @@ function startReporting(command: string, args: string[]): Promise<{ child: Child
   })
 }
 
+let loadGenerator: LoadGenerator = NODE_LOAD_GENERATOR
+
 function runLoad(mode: 'rate' | 'max', url: string, amount: number, seconds: number, warmupSeconds = 0): Promise<LoadResult> {
-  const child = spawn(process.execPath, [here('./load.mjs'), mode, url, String(amount), String(seconds), String(warmupSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(loadGenerator.command, [...loadGenerator.args, mode, url, String(amount), String(seconds), String(warmupSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
   return new Promise((resolve, reject) => {
@@ -210,6 +219,45 @@ async function pairedThroughput(sentraUrl: string, nginxUrl: string): Promise<Pa
   return rounds
 }
 
+interface LatencyRound {
+  /** The paths in the order they ran in this round. */
+  order: string[]
+  p99Ms: Record<string, number | null>
+  /** Each proxy's p99 minus the direct path's, in this round. */
+  p99OverheadMs: Record<string, number | null>
+}
+
+/**
+ * Open-loop runs of every path back to back, BENCH_ROUNDS times, the order rotated every
+ * round. A p99 of a few milliseconds moves by as much from one minute to the next on a
+ * shared machine (a stall of the cores, another process waking up), so one run per path
+ * says little about the difference between two paths; the median of each round's
+ * difference does. Each run has its own warm-up, as in `measure`.
+ */
+async function pairedLatency(paths: ReadonlyArray<{ name: string; url: string }>): Promise<LatencyRound[]> {
+  const rounds: LatencyRound[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = paths.map((_, i) => paths[(i + round) % paths.length]!)
+    process.stderr.write(`proxy: latency round ${round + 1}/${ROUNDS}: ${RATE} requests/s for ${SECONDS} s each, ${order.map((p) => p.name).join(', ')}\n`)
+    const p99Ms: Record<string, number | null> = {}
+    for (const path of order) p99Ms[path.name] = latencyMs((await runLoad('rate', path.url, RATE, SECONDS, WARMUP_SECONDS)).latencyUs).p99
+    const p99OverheadMs: Record<string, number | null> = {}
+    for (const path of paths) if (path.name !== 'direct') p99OverheadMs[path.name] = minus(p99Ms[path.name] ?? null, p99Ms.direct ?? null)
+    rounds.push({ order: order.map((p) => p.name), p99Ms, p99OverheadMs })
+  }
+  return rounds
+}
+
+/** The median over the rounds of one proxy's p99 overhead, or null without rounds. */
+function medianOverhead(rounds: readonly LatencyRound[], name: string): number | null {
+  return median(rounds.flatMap((round) => { const value = round.p99OverheadMs[name]; return value === undefined || value === null ? [] : [value] }))
+}
+
+/** One closed-loop second, not measured: a proxy process is measured warm, as it runs in production, not while its code is still being compiled. */
+async function warmUp(url: string): Promise<void> {
+  await runLoad('max', url, CONNECTIONS, 1)
+}
+
 const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Math.round((a - b) * 1000) / 1000)
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : null)
 const cpuRatio = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : ratio(a, b))
@@ -217,9 +265,12 @@ const cpuRatio = (a: number | null, b: number | null): number | null => (a === n
 export async function run(): Promise<object> {
   if (!(WARMUP_SECONDS >= 0)) throw new RangeError(`BENCH_WARMUP_SECONDS must be a number >= 0, got ${JSON.stringify(process.env.BENCH_WARMUP_SECONDS)}`)
   if (!existsSync(SENTRA_SCRIPT)) throw new Error(`BENCH_SENTRA_SCRIPT: no such file ${JSON.stringify(SENTRA_SCRIPT)}`)
+  const generatorChoice = loadGeneratorChoice(process.env.BENCH_LOAD_GENERATOR)
   const children: ChildProcess[] = []
   let nginxDir: string | null = null
+  const buildDir = await mkdtemp(join(tmpdir(), 'sentra-bench-loadgen-'))
   try {
+    loadGenerator = await prepareLoadGenerator(generatorChoice, buildDir)
     const stable = await startReporting(process.execPath, [here('./upstream.mjs'), 'v1'])
     children.push(stable.child)
     const canary = await startReporting(process.execPath, [here('./upstream.mjs'), 'v2'])
@@ -233,6 +284,10 @@ export async function run(): Promise<object> {
     }
 
     const upstreamPorts = [stable.port, canary.port]
+    process.stderr.write('proxy: warming up every path (1 s closed loop each, not measured)\n')
+    await warmUp(`http://127.0.0.1:${stable.port}/`)
+    await warmUp(`http://127.0.0.1:${sentra.port}/`)
+    if ('port' in nginx) await warmUp(`http://127.0.0.1:${nginx.port}/`)
     const direct = await measure('direct', `http://127.0.0.1:${stable.port}/`, upstreamPorts)
     const viaSentra = await measure('sentra', `http://127.0.0.1:${sentra.port}/`, upstreamPorts, sentra.child.pid)
     const viaNginx = 'port' in nginx ? await measure('nginx', `http://127.0.0.1:${nginx.port}/`, upstreamPorts, nginx.child.pid) : null
@@ -241,6 +296,12 @@ export async function run(): Promise<object> {
       p50Ms: minus(viaSentra.atFixedRate.latencyMs.p50, direct.atFixedRate.latencyMs.p50),
       p99Ms: minus(viaSentra.atFixedRate.latencyMs.p99, direct.atFixedRate.latencyMs.p99),
     }
+    const latencyRounds = await pairedLatency([
+      { name: 'direct', url: `http://127.0.0.1:${stable.port}/` },
+      { name: 'sentra', url: `http://127.0.0.1:${sentra.port}/` },
+      ...('port' in nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/` }] : []),
+    ])
+    const sentraP99Overhead = latencyRounds.length > 0 ? medianOverhead(latencyRounds, 'sentra') : sentraOverhead.p99Ms
     const paired = 'port' in nginx ? await pairedThroughput(`http://127.0.0.1:${sentra.port}/`, `http://127.0.0.1:${nginx.port}/`) : []
     const pairedRatios = paired.flatMap((round) => (round.ratio === null ? [] : [round.ratio]))
     // the median of the paired rounds when there are any; else the one closed-loop run of each
@@ -248,7 +309,7 @@ export async function run(): Promise<object> {
     return {
       benchmark: 'proxy',
       machine: { cpus: cpus().length, loadAverage1m: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
-      settings: { rate: RATE, seconds: SECONDS, connections: CONNECTIONS, canaryWeightPercent: CANARY_WEIGHT },
+      settings: { rate: RATE, seconds: SECONDS, connections: CONNECTIONS, canaryWeightPercent: CANARY_WEIGHT, loadGenerator: loadGenerator.name, ...(loadGenerator.note ? { loadGeneratorNote: loadGenerator.note } : {}) },
       direct,
       sentra: { ...viaSentra, overheadAtFixedRate: sentraOverhead, throughputVsDirect: ratio(viaSentra.maxThroughput.requestsPerSecond, direct.maxThroughput.requestsPerSecond) },
       nginx: viaNginx
@@ -261,13 +322,16 @@ export async function run(): Promise<object> {
             throughputVsDirect: ratio(viaNginx.maxThroughput.requestsPerSecond, direct.maxThroughput.requestsPerSecond),
           }
         : { skipped: 'skipped' in nginx ? nginx.skipped : 'not measured' },
+      latencyRounds,
+      p99OverheadMedianMs: { sentra: medianOverhead(latencyRounds, 'sentra'), nginx: 'port' in nginx ? medianOverhead(latencyRounds, 'nginx') : null },
       pairedThroughput: paired,
       sentraThroughputVsNginx: throughputVsNginx,
       sentraCpuPerRequestVsNginx: viaNginx ? cpuRatio(viaSentra.maxThroughput.proxyCpuMicrosPerRequest, viaNginx.maxThroughput.proxyCpuMicrosPerRequest) : null,
-      targets: verdicts({ p99OverheadMs: sentraOverhead.p99Ms, throughputVsNginx }),
+      targets: verdicts({ p99OverheadMs: sentraP99Overhead, throughputVsNginx }),
     }
   } finally {
     for (const child of children) child.kill('SIGTERM')
     if (nginxDir) await rm(nginxDir, { recursive: true, force: true })
+    await rm(buildDir, { recursive: true, force: true })
   }
 }

@@ -23,7 +23,10 @@ const [mode, url, amountArg, secondsArg, warmupArg = '0'] = process.argv.slice(2
 const amount = Number(amountArg)
 const seconds = Number(secondsArg)
 const warmup = mode === 'rate' ? Number(warmupArg) : 0
-if (!(warmup >= 0)) throw new Error(`warm-up seconds must be >= 0, got ${warmupArg}`)
+if (mode !== 'rate' && mode !== 'max') throw new Error(`unknown mode ${mode}`)
+if (!(amount > 0 && Number.isFinite(amount))) throw new Error(`amount must be a number > 0, got ${amountArg}`)
+if (!(seconds >= 0 && Number.isFinite(seconds))) throw new Error(`seconds must be a number >= 0, got ${secondsArg}`)
+if (!(warmup >= 0 && Number.isFinite(warmup))) throw new Error(`warm-up seconds must be >= 0, got ${warmupArg}`)
 const target = new URL(url)
 const agent = new Agent({ keepAlive: true, maxSockets: mode === 'max' ? amount : 512 })
 const latencies = []
