@@ -250,7 +250,12 @@ async function pairedLatency(paths: ReadonlyArray<{ name: string; url: string }>
 
 /** The median over the rounds of one proxy's p99 overhead, or null without rounds. */
 function medianOverhead(rounds: readonly LatencyRound[], name: string): number | null {
-  return median(rounds.flatMap((round) => { const value = round.p99OverheadMs[name]; return value === undefined || value === null ? [] : [value] }))
+  const values: number[] = []
+  for (const round of rounds) {
+    const value = round.p99OverheadMs[name]
+    if (value !== undefined && value !== null) values.push(value)
+  }
+  return median(values)
 }
 
 /** One closed-loop second, not measured: a proxy process is measured warm, as it runs in production, not while its code is still being compiled. */
