@@ -7,11 +7,9 @@
  * - `node`: load.mjs, what the benchmark used before; chosen with BENCH_LOAD_GENERATOR=node,
  *   or when `go` is missing and the choice was left to the default (the summary says so).
  */
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { buildGo, goAvailable } from '../../test/support/go.ts'
 
 export interface LoadGenerator {
   name: 'go' | 'node'
@@ -33,29 +31,18 @@ export function loadGeneratorChoice(value: string | undefined): 'go' | 'node' | 
   throw new RangeError(`BENCH_LOAD_GENERATOR must be go or node, got ${JSON.stringify(value)}`)
 }
 
-/** The first `go` on PATH, or null. */
-function findGo(path: string | undefined): string | null {
-  for (const dir of (path ?? '').split(':')) {
-    if (dir !== '' && existsSync(join(dir, 'go'))) return join(dir, 'go')
-  }
-  return null
-}
-
 /**
  * Builds loadgen.go into `dir` when Go is wanted; an explicit `go` without Go installed is an
  * error, the default falls back to Node and says why.
  */
 export async function prepareLoadGenerator(choice: 'go' | 'node' | 'default', dir: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadGenerator> {
   if (choice === 'node') return NODE_LOAD_GENERATOR
-  const go = findGo(env.PATH)
-  if (go === null) {
+  if (!goAvailable(env)) {
     const why = 'go is not installed (apt-get install -y golang-go)'
     if (choice === 'go') throw new Error(`BENCH_LOAD_GENERATOR=go: ${why}`)
     return { ...NODE_LOAD_GENERATOR, note: `${why}; the Node load generator was used, whose own CPU sets much of every path's p99 on a small machine` }
   }
   const binary = join(dir, 'loadgen')
-  // GOCACHE under the build dir when HOME is not usable (CI users, containers)
-  const cacheEnv = env.GOCACHE || env.HOME ? {} : { GOCACHE: join(dir, 'go-cache') }
-  await promisify(execFile)(go, ['build', '-o', binary, here('./loadgen.go')], { env: { ...env, ...cacheEnv, GO111MODULE: 'off', CGO_ENABLED: '0' } })
+  buildGo({ target: here('./loadgen.go'), out: binary })
   return { name: 'go', command: binary, args: [] }
 }

@@ -9,7 +9,8 @@
 //	rate <url> <requests/s> <seconds> [warm-up seconds]   open loop, latency from the scheduled time
 //	max <url> <connections> <seconds>                     closed loop
 //
-// Built by bench/proxy/index.ts with `go build` (Debian's golang-go) into a temporary dir.
+// Built into a temporary dir at the start of a run (bench/proxy/load-generator.ts, with
+// test/support/go.ts: Debian's golang-go, GOPATH mode, standard library only).
 package main
 
 import (

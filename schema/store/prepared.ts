@@ -30,8 +30,9 @@ function standIn(index: number): string {
  * so that it becomes a parameter: it may not branch on them, inline them (`sql.lit`, `sql.raw`)
  * or drop one. Whatever else decides the SQL (a column present or not, a row count, a lock)
  * belongs in `shape`, and a shape names one statement: the first `build` run for a shape is the
- * SQL of every later run (the cache is per process, shared by every store). A stand-in that does not come out as exactly one kind of parameter is
- * a programming error, thrown at the first run.
+ * SQL of every later run (the cache is per process, shared by every store). A stand-in that
+ * does not come out as exactly one kind of parameter is a programming error, thrown at the
+ * first run.
  */
 export class PreparedStatements {
   readonly #compiled = new Map<string, Compiled>()

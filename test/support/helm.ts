@@ -1,9 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
+import { buildGo } from './go.ts'
 
 /**
  * Renders the Helm chart with test/support/helm-render (Go's text/template + sprig, the
@@ -13,19 +14,13 @@ import { parseAllDocuments } from 'yaml'
 export const CHART_DIR = fileURLToPath(new URL('../../deploy/helm/sentra', import.meta.url))
 const RENDERER_SOURCE = fileURLToPath(new URL('./helm-render', import.meta.url))
 
-export function goAvailable(): boolean {
-  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0
-}
+export { goAvailable } from './go.ts'
 
 let binary: string | undefined
 function renderer(): string {
   if (binary) return binary
   const out = join(mkdtempSync(join(tmpdir(), 'sentra-helm-')), 'helm-render')
-  execFileSync('go', ['build', '-o', out, '.'], {
-    cwd: RENDERER_SOURCE,
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '', GOCACHE: join(tmpdir(), 'sentra-go-cache') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  buildGo({ cwd: RENDERER_SOURCE, target: '.', out })
   binary = out
   return out
 }
